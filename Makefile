@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Seamless live migration for QEMU/KVM
+#
+#   make            configure if needed, patch and build QEMU, tools, guest
+#   make check      build, then run every test suite (unit, checkpatch, e2e)
+#   make demo       live-migrate the test guest in the lab and report
+#   make patches    turn the QEMU git tree (build/qemu) back into patches/
+#   make check-each-patch
+#                   build QEMU and the unit tests at every patch of the series
+#   make clean      remove build products, keep downloads and the QEMU build
+#   make distclean  remove build/ entirely
+
+BUILD := build
+QTREE := $(BUILD)/qemu
+QBUILD := $(QTREE)/build
+QEMU_BIN := $(QBUILD)/qemu-system-x86_64
+STAMP := $(BUILD)/stamp
+JOBS ?= $(shell nproc)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -std=gnu11
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+# build/config.mk comes from ./configure; make runs it when it is missing
+# or older than its inputs, with the options it was last given.
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+include $(BUILD)/config.mk
+endif
+$(BUILD)/config.mk: configure scripts/debian-packages
+	@if [ -f $(BUILD)/config.args ]; then eval ./configure $$(cat $(BUILD)/config.args); \
+	 else ./configure; fi
+
+UNIT_TESTS :=
+HOST_TOOLS :=
+E2E_TESTS := boot migrate
+
+include tests/guest.mk
+include tests/unit/unit.mk
+
+HOST_TOOLS += $(BUILD)/bin/mig-qmp
+
+# --- QEMU ---------------------------------------------------------------------
+
+QEMU_PYTHONPATH := $(if $(MESON_PYTHONPATH),PYTHONPATH=$(MESON_PYTHONPATH))
+QEMU_CONFIGURE := --target-list=x86_64-softmmu --enable-slirp \
+	--disable-docs --disable-install-blobs --disable-download --disable-werror \
+	--python=/usr/bin/python3 $(if $(CCACHE),--cc="ccache cc")
+
+# Import the pristine source (once) and apply patches/series with git am
+# (again whenever the series changes).
+$(STAMP)/qemu-tree: $(BUILD)/config.mk patches/series $(wildcard patches/*.patch) scripts/qemu-tree
+	scripts/qemu-tree import "$(QEMU_SRC)" $(QTREE)
+	scripts/qemu-tree apply $(QTREE)
+	@mkdir -p $(STAMP) && touch $@
+
+$(QBUILD)/build.ninja: | $(STAMP)/qemu-tree
+	rm -rf $(QBUILD) && mkdir -p $(QBUILD)
+	cd $(QBUILD) && $(QEMU_PYTHONPATH) ../configure $(QEMU_CONFIGURE) > ../../qemu-configure.log 2>&1 || \
+		{ tail -20 ../../qemu-configure.log; echo "QEMU configure failed: see $(BUILD)/qemu-configure.log"; exit 1; }
+	$(if $(MESON_PYTHONPATH),echo $(MESON_PYTHONPATH) > $(QBUILD)/pyvenv/lib/python3*/site-packages/debian-meson.pth)
+
+.PHONY: qemu
+qemu: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
+	@echo "  NINJA  qemu-system-x86_64 (QEMU $(QEMU_VERSION), log: $(BUILD)/qemu-build.log)"
+	@ninja -C $(QBUILD) -j$(JOBS) qemu-system-x86_64 > $(BUILD)/qemu-build.log 2>&1 || \
+		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-build.log | head -60; \
+		  echo "QEMU build failed: see $(BUILD)/qemu-build.log"; exit 1; }
+
+# qemu-system-x86_64 with the firmware search path of Debian's seabios,
+# ipxe-qemu and qemu-system-data (the +ds source ships no firmware).
+$(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in | qemu
+	@mkdir -p $(@D)
+	sed 's|@QEMU_BIN@|$(abspath $(QEMU_BIN))|' $< > $@ && chmod +x $@
+
+# --- tools ------------------------------------------------------------------
+
+$(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0)
+
+# --- top-level targets ------------------------------------------------------
+
+.PHONY: all tools guest check demo patches check-each-patch clean distclean
+
+all: qemu $(BUILD)/bin/qemu-system-x86_64 tools guest
+
+tools: $(HOST_TOOLS)
+
+check: all $(UNIT_TESTS)
+	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
+		QTREE=$(abspath $(QTREE)) tests/run-tests
+
+demo: all
+	@BUILD=$(abspath $(BUILD)) scripts/demo
+
+patches:
+	scripts/qemu-tree export $(QTREE)
+
+check-each-patch: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
+	scripts/qemu-tree each $(QTREE) \
+		'ninja -C build -j$(JOBS) qemu-system-x86_64 >/dev/null && $(MAKE) -C $(CURDIR) --no-print-directory unit-tests-only'
+
+clean:
+	rm -rf $(BUILD)/bin $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# lib.sh - shared helpers of the end-to-end tests and the demo (sourced)
+#
+# Expects: TOP (repository root). Uses: BUILD (default $TOP/build), ACCEL
+# (kvm|tcg, decided by detect_accel when unset), LAB_* variables from
+# scripts/lab when a lab is up.
+
+BUILD=${BUILD:-$TOP/build}
+QEMU=$BUILD/bin/qemu-system-x86_64
+MIG_QMP=$BUILD/bin/mig-qmp
+MIG_STREAM=$BUILD/bin/mig-stream
+GUEST_KERNEL=$BUILD/guest/vmlinuz
+GUEST_INITRD=$BUILD/guest/initramfs.img
+GUEST_MAC=52:54:00:99:00:10
+GUEST_MEM=${GUEST_MEM:-256}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+
+# log MSG... - progress line on stderr, tagged with the test's name
+log() {
+	echo "[${TEST_NAME:-e2e}] $*" >&2
+}
+
+# fail MSG... - print the reason and exit non-zero
+fail() {
+	echo "[${TEST_NAME:-e2e}] FAIL: $*" >&2
+	exit 1
+}
+
+# run_dir - per-test scratch directory under build/run
+run_dir() {
+	local d=$BUILD/run/${TEST_NAME:-e2e}
+	rm -rf "$d" && mkdir -p "$d" && echo "$d"
+}
+
+need_files() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || fail "$f is missing: run 'make' first"
+	done
+}
+
+# wait_serial FILE MARKER SECONDS [PID] - wait for MARKER in a serial log
+# (gives up early when process PID is gone)
+wait_serial() {
+	local file=$1 marker=$2 t=$(($3 * 10)) pid=${4:-}
+	while [ $t -gt 0 ]; do
+		grep -q "$marker" "$file" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			grep -q "$marker" "$file" 2>/dev/null && return 0
+			return 1
+		fi
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# guest_args ACCEL NAME DIR [EXTRA...] - print the common QEMU arguments of
+# the test guest, one per line (read them with mapfile): serial log
+# DIR/NAME.serial, QMP socket DIR/NAME.qmp, pid file DIR/NAME.pid.
+guest_args() {
+	local accel=$1 name=$2 dir=$3
+	shift 3
+	printf '%s\n' -name "guest0,debug-threads=on" -machine pc -accel "$accel" \
+		-m "$GUEST_MEM" -smp 1 -display none -vga none -no-user-config -nodefaults \
+		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
+		-append "console=ttyS0 panic=-1 quiet mig.ip=${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24}" \
+		-chardev "file,id=ser0,path=$dir/$name.serial" -serial chardev:ser0 \
+		-qmp "unix:$dir/$name.qmp,server=on,wait=off" \
+		-pidfile "$dir/$name.pid" "$@"
+}
+
+# detect_accel - decide whether KVM really boots the test guest, else TCG.
+# Prints "kvm" or "tcg"; the reason goes to stderr.
+detect_accel() {
+	if [ -n "${ACCEL:-}" ]; then
+		log "accelerator: $ACCEL (from ACCEL)"
+		echo "$ACCEL"
+		return
+	fi
+	if ! [ -c /dev/kvm ] || ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+		log "accelerator: tcg (/dev/kvm not usable)"
+		echo tcg
+		return
+	fi
+	local d pid ok=no
+	mkdir -p "$BUILD/run"
+	d=$(mktemp -d "$BUILD/run/accel.XXXXXX")
+	local args
+	mapfile -t args < <(guest_args kvm probe "$d" -nic none)
+	"$QEMU" "${args[@]}" > "$d/out" 2>&1 &
+	pid=$!
+	if wait_serial "$d/probe.serial" MIG-GUEST-READY "${KVM_PROBE_TIMEOUT:-15}" "$pid"; then
+		ok=yes
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if [ $ok = yes ]; then
+		log "accelerator: kvm (the guest booted to its ready marker under KVM)"
+		echo kvm
+	else
+		log "accelerator: tcg (KVM did not boot the guest within ${KVM_PROBE_TIMEOUT:-15} s; last serial output: '$(tail -c 80 "$d/probe.serial" 2>/dev/null | tr -d '\r' | tr '\n' ' ')')"
+		echo tcg
+	fi
+	rm -rf "$d"
+}
+
+# qmp NAME COMMAND [ARGS-JSON] - run a QMP command on DIR/NAME.qmp
+qmp() {
+	local name=$1
+	shift
+	"$MIG_QMP" -t 20 "$RUN/$name.qmp" "$@"
+}
+
+# start_guest NAME TAP [EXTRA...] - start a QEMU in the lab's hypervisor
+# namespace with its virtio-net NIC on TAP
+start_guest() {
+	local name=$1 tap=$2
+	shift 2
+	local args
+	mapfile -t args < <(guest_args "$ACCEL" "$name" "$RUN")
+	ip netns exec "$LAB_HV" "$QEMU" "${args[@]}" \
+		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off" \
+		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC" \
+		"$@" > "$RUN/$name.log" 2>&1 &
+	echo $! > "$RUN/$name.launcher"
+	local t=100
+	while [ $t -gt 0 ] && ! [ -S "$RUN/$name.qmp" ]; do
+		kill -0 "$(cat "$RUN/$name.launcher")" 2>/dev/null ||
+			fail "QEMU $name exited at start: $(tail -3 "$RUN/$name.log")"
+		sleep 0.1
+		t=$((t - 1))
+	done
+	[ -S "$RUN/$name.qmp" ] || fail "QEMU $name: no QMP socket after 10 s"
+}
+
+# stop_guest NAME - quit a QEMU (QMP quit, then SIGKILL)
+stop_guest() {
+	local name=$1 pid
+	pid=$(cat "$RUN/$name.launcher" 2>/dev/null) || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	qmp "$name" quit >/dev/null 2>&1 || true
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# wait_ready NAME - wait until the guest of NAME printed its ready marker
+wait_ready() {
+	local name=$1 t0=$SECONDS
+	wait_serial "$RUN/$name.serial" MIG-GUEST-READY "$BOOT_TIMEOUT" "$(cat "$RUN/$name.launcher")" ||
+		fail "guest $name not ready after $((SECONDS - t0)) s ($ACCEL); QEMU: $(tail -3 "$RUN/$name.log" | tr '\n' '|') serial: $(tail -5 "$RUN/$name.serial" 2>/dev/null | tr '\n' '|')"
+	log "guest $name ready after $((SECONDS - t0)) s ($ACCEL): $(grep -m1 MIG-GUEST-READY "$RUN/$name.serial" | tr -d '\r')"
+}
+
+# json_get FILE FILTER - jq helper with a clear failure
+json_get() {
+	jq -r "$2" "$1" 2>/dev/null || fail "cannot read '$2' from $1"
+}
+
+# wait_migration NAME SECONDS - poll query-migrate until the migration
+# leaves the active states; writes $RUN/NAME.migrate.json, prints the status
+wait_migration() {
+	local name=$1 t=$(($2 * 5)) status
+	while [ $t -gt 0 ]; do
+		qmp "$name" query-migrate > "$RUN/$name.migrate.json" || fail "query-migrate failed"
+		status=$(jq -r '.status // "none"' "$RUN/$name.migrate.json")
+		case "$status" in
+		completed|failed|cancelled) echo "$status"; return 0 ;;
+		esac
+		sleep 0.2
+		t=$((t - 1))
+	done
+	echo timeout
+}
+
+# migrate_with_stream PPS SECONDS [MIGRATE-ARGS-JSON]
+# The scenario of the migration test and the demo: guest "src" on tap-src
+# is ready; start "dst" on tap-dst with -incoming, stream sequenced UDP
+# from the client namespace at PPS for SECONDS, live-migrate src -> dst
+# two seconds in, and collect everything in $RUN/result.json:
+#   {migration: <query-migrate of the source>, stream: <mig-stream --json>}
+migrate_with_stream() {
+	local pps=$1 secs=$2 port=4444 status spid
+	start_guest dst "$LAB_TAP_DST" -incoming "tcp:127.0.0.1:$port"
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
+		> "$RUN/stream.json" 2> "$RUN/stream.err" &
+	spid=$!
+	sleep 2
+	log "migrating src -> dst while the client sends $pps datagrams/s for $secs s"
+	qmp src migrate "{\"uri\": \"tcp:127.0.0.1:$port\"}" >/dev/null || fail "migrate command refused"
+	status=$(wait_migration src 300)
+	[ "$status" = completed ] || fail "migration ended in state '$status': $(cat "$RUN/src.migrate.json")"
+	qmp dst query-status > "$RUN/dst.status.json" || fail "query-status on dst failed"
+	stop_guest src
+	wait "$spid"
+	local rc=$?
+	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable after migration?): $(cat "$RUN/stream.err")"
+	jq -n --slurpfile m "$RUN/src.migrate.json" --slurpfile s "$RUN/stream.json" \
+		--slurpfile d "$RUN/dst.status.json" \
+		'{migration: $m[0], stream: $s[0], destination: $d[0]}' > "$RUN/result.json" ||
+		fail "cannot assemble result.json"
+}
+
+# print_result FILE - human summary of a result.json
+print_result() {
+	jq -r '
+	  "migration  status=\(.migration.status) total=\(.migration["total-time"]) ms downtime=\(.migration.downtime) ms setup=\(.migration["setup-time"]) ms",
+	  "           transferred=\(.migration.ram.transferred / 1048576 | floor) MiB rounds(dirty-sync-count)=\(.migration.ram["dirty-sync-count"]) mbps=\(.migration.ram.mbps | floor)",
+	  "destination status=\(.destination.status)",
+	  "udp stream sent=\(.stream.sent) received=\(.stream.guest_received) lost=\(.stream.guest_lost) duplicated=\(.stream.guest_dup) reordered=\(.stream.guest_reordered) longest-gap=\(.stream.guest_max_gap_ms) ms"
+	' "$1"
+}
