@@ -61,7 +61,8 @@ $(QBUILD)/build.ninja: | $(STAMP)/qemu-tree
 	rm -rf $(QBUILD) && mkdir -p $(QBUILD)
 	cd $(QBUILD) && $(QEMU_PYTHONPATH) ../configure $(QEMU_CONFIGURE) > ../../qemu-configure.log 2>&1 || \
 		{ tail -20 ../../qemu-configure.log; echo "QEMU configure failed: see $(BUILD)/qemu-configure.log"; exit 1; }
-	$(if $(MESON_PYTHONPATH),echo $(MESON_PYTHONPATH) > $(QBUILD)/pyvenv/lib/python3*/site-packages/debian-meson.pth)
+	$(if $(MESON_PYTHONPATH),for d in $(QBUILD)/pyvenv/lib/python3*/site-packages; do \
+		echo $(MESON_PYTHONPATH) > $$d/debian-meson.pth; done)
 
 .PHONY: qemu
 qemu: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
