@@ -64,7 +64,16 @@ $(QBUILD)/build.ninja: | $(STAMP)/qemu-tree
 	$(if $(MESON_PYTHONPATH),for d in $(QBUILD)/pyvenv/lib/python3*/site-packages; do \
 		echo $(MESON_PYTHONPATH) > $$d/debian-meson.pth; done)
 
-.PHONY: qemu
+# QEMU's own tests of the series (unit tests and qtests), run by make check.
+QEMU_TESTS := tests/unit/test-migration-governor
+
+.PHONY: qemu qemu-tests
+qemu-tests: qemu
+	@echo "  NINJA  $(QEMU_TESTS)"
+	@ninja -C $(QBUILD) -j$(JOBS) $(QEMU_TESTS) >> $(BUILD)/qemu-build.log 2>&1 || \
+		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-build.log | head -60; \
+		  echo "QEMU test build failed: see $(BUILD)/qemu-build.log"; exit 1; }
+
 qemu: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 	@echo "  NINJA  qemu-system-x86_64 (QEMU $(QEMU_VERSION), log: $(BUILD)/qemu-build.log)"
 	@ninja -C $(QBUILD) -j$(JOBS) qemu-system-x86_64 > $(BUILD)/qemu-build.log 2>&1 || \
@@ -91,8 +100,9 @@ all: qemu $(BUILD)/bin/qemu-system-x86_64 tools guest
 
 tools: $(HOST_TOOLS)
 
-check: all $(UNIT_TESTS)
+check: all $(UNIT_TESTS) qemu-tests
 	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
+		QEMU_TESTS="$(QEMU_TESTS)" \
 		QTREE=$(abspath $(QTREE)) tests/run-tests
 
 demo: all
@@ -101,9 +111,13 @@ demo: all
 patches:
 	scripts/qemu-tree export $(QTREE)
 
+# Every patch builds alone and passes the QEMU tests that exist at it.
 check-each-patch: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 	scripts/qemu-tree each $(QTREE) \
-		'ninja -C build -j$(JOBS) qemu-system-x86_64 >/dev/null && $(MAKE) -C $(CURDIR) --no-print-directory unit-tests-only'
+		'ninja -C build -j$(JOBS) qemu-system-x86_64 > ../each.log 2>&1 || { tail -30 ../each.log; exit 1; }; \
+		 for t in $(QEMU_TESTS); do [ -f $$t.c ] || continue; \
+		   ninja -C build -j$(JOBS) $$t >> ../each.log 2>&1 && \
+		   QTEST_QEMU_BINARY=$(abspath $(BUILD)/bin/qemu-system-x86_64) build/$$t > /dev/null || exit 1; done'
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)

@@ -3,3 +3,17 @@
 # Included by the top-level Makefile.
 
 CHECK_LIBS = $$(pkg-config --cflags --libs check glib-2.0) -lm
+
+# The governor's arithmetic: the same migration/bandwidth-governor.c that
+# QEMU builds, taken from the patched tree, with a minimal qemu/osdep.h.
+$(BUILD)/tests/check_governor: tests/unit/check_governor.c \
+		tests/unit/qemu-stub/qemu/osdep.h $(STAMP)/qemu-tree
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Itests/unit/qemu-stub -I$(QTREE)/migration -o $@ \
+		tests/unit/check_governor.c $(QTREE)/migration/bandwidth-governor.c $(CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/check_governor
+
+.PHONY: unit-tests-only
+unit-tests-only: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do $$t || exit 1; done
