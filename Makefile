@@ -36,7 +36,7 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 
 UNIT_TESTS :=
 HOST_TOOLS :=
-E2E_TESTS := boot migrate
+E2E_TESTS := boot migrate governor stock-stream
 
 include tests/guest.mk
 include tests/unit/unit.mk
@@ -64,13 +64,52 @@ $(QBUILD)/build.ninja: | $(STAMP)/qemu-tree
 	$(if $(MESON_PYTHONPATH),for d in $(QBUILD)/pyvenv/lib/python3*/site-packages; do \
 		echo $(MESON_PYTHONPATH) > $$d/debian-meson.pth; done)
 
-# QEMU's own tests of the series (unit tests and qtests), run by make check.
-QEMU_TESTS := tests/unit/test-migration-governor
+# ccache shares objects between the patched and the stock tree.
+export CCACHE_BASEDIR := $(abspath $(BUILD))
+export CCACHE_NOHASHDIR := 1
+
+# Stock QEMU: the same pristine source, unpatched, built the same way, for
+# the "policy none is stock QEMU" test and the benchmarks' baseline.
+STOCK_TREE := $(BUILD)/qemu-stock
+STOCK_ID := $(QEMU_SRC) $(QEMU_VERSION)
+
+.PHONY: qemu-stock
+qemu-stock: $(BUILD)/config.mk
+	@if [ "$$(cat $(STOCK_TREE)/.source 2>/dev/null)" != "$(STOCK_ID)" ]; then \
+		echo "  COPY   stock QEMU source to $(STOCK_TREE)"; \
+		rm -rf $(STOCK_TREE) && mkdir -p $(STOCK_TREE) && \
+		tar -C "$(QEMU_SRC)" --exclude=./.git --exclude='./roms/*/*' -cf - . | tar -C $(STOCK_TREE) -xf - && \
+		echo "$(STOCK_ID)" > $(STOCK_TREE)/.source; \
+	fi
+	@if [ ! -f $(STOCK_TREE)/build/build.ninja ]; then \
+		echo "  CONFIGURE stock QEMU (log: $(BUILD)/qemu-stock-configure.log)"; \
+		rm -rf $(STOCK_TREE)/build && mkdir -p $(STOCK_TREE)/build && \
+		(cd $(STOCK_TREE)/build && $(QEMU_PYTHONPATH) ../configure $(QEMU_CONFIGURE)) \
+			> $(BUILD)/qemu-stock-configure.log 2>&1 || \
+		{ tail -20 $(BUILD)/qemu-stock-configure.log; \
+		  echo "stock QEMU configure failed: see $(BUILD)/qemu-stock-configure.log"; exit 1; }; \
+		$(if $(MESON_PYTHONPATH),for d in $(STOCK_TREE)/build/pyvenv/lib/python3*/site-packages; do \
+			echo $(MESON_PYTHONPATH) > $$d/debian-meson.pth; done;) \
+	fi
+	@echo "  NINJA  stock qemu-system-x86_64 (unpatched, log: $(BUILD)/qemu-stock-build.log)"
+	@ninja -C $(STOCK_TREE)/build -j$(JOBS) qemu-system-x86_64 > $(BUILD)/qemu-stock-build.log 2>&1 || \
+		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-stock-build.log | head -60; \
+		  echo "stock QEMU build failed: see $(BUILD)/qemu-stock-build.log"; exit 1; }
+
+$(BUILD)/bin/qemu-stock: scripts/qemu-wrapper.in | qemu-stock
+	@mkdir -p $(@D)
+	sed 's|@QEMU_BIN@|$(abspath $(STOCK_TREE))/build/qemu-system-x86_64|' $< > $@ && chmod +x $@
+
+# QEMU's own tests of the series (unit tests and qtests), run by make check:
+# BINARY or BINARY@TEST-PATH (only that path of the binary, -p).
+QEMU_TESTS := tests/unit/test-migration-governor \
+	tests/qtest/migration-test@/x86_64/migration/bandwidth-governor
+QEMU_TEST_BINS := $(sort $(foreach t,$(QEMU_TESTS),$(firstword $(subst @, ,$(t)))))
 
 .PHONY: qemu qemu-tests
 qemu-tests: qemu
-	@echo "  NINJA  $(QEMU_TESTS)"
-	@ninja -C $(QBUILD) -j$(JOBS) $(QEMU_TESTS) >> $(BUILD)/qemu-build.log 2>&1 || \
+	@echo "  NINJA  $(QEMU_TEST_BINS)"
+	@ninja -C $(QBUILD) -j$(JOBS) $(QEMU_TEST_BINS) >> $(BUILD)/qemu-build.log 2>&1 || \
 		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-build.log | head -60; \
 		  echo "QEMU test build failed: see $(BUILD)/qemu-build.log"; exit 1; }
 
@@ -96,7 +135,7 @@ $(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
 
 .PHONY: all tools guest check demo patches check-each-patch clean distclean
 
-all: qemu $(BUILD)/bin/qemu-system-x86_64 tools guest
+all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
 tools: $(HOST_TOOLS)
 
@@ -115,9 +154,10 @@ patches:
 check-each-patch: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 	scripts/qemu-tree each $(QTREE) \
 		'ninja -C build -j$(JOBS) qemu-system-x86_64 > ../each.log 2>&1 || { tail -30 ../each.log; exit 1; }; \
-		 for t in $(QEMU_TESTS); do [ -f $$t.c ] || continue; \
-		   ninja -C build -j$(JOBS) $$t >> ../each.log 2>&1 && \
-		   QTEST_QEMU_BINARY=$(abspath $(BUILD)/bin/qemu-system-x86_64) build/$$t > /dev/null || exit 1; done'
+		 for t in $(QEMU_TESTS); do b=$${t%%@*}; p=$${t#$$b}; p=$${p#@}; \
+		   [ -f $$b.c ] || continue; \
+		   ninja -C build -j$(JOBS) $$b >> ../each.log 2>&1 && \
+		   (cd build && QTEST_QEMU_BINARY=$(abspath $(BUILD)/bin/qemu-system-x86_64) ./$$b $${p:+-p $$p} > /dev/null) || exit 1; done'
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)

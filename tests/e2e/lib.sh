@@ -58,16 +58,19 @@ wait_serial() {
 
 # guest_args ACCEL NAME DIR [EXTRA...] - print the common QEMU arguments of
 # the test guest, one per line (read them with mapfile): serial log
-# DIR/NAME.serial, QMP socket DIR/NAME.qmp, pid file DIR/NAME.pid.
+# DIR/NAME.serial, QMP sockets DIR/NAME.qmp (commands) and
+# DIR/NAME.events.qmp (event listener), pid file DIR/NAME.pid.
+# GUEST_APPEND adds to the kernel command line (e.g. mig.dirty=48:30).
 guest_args() {
 	local accel=$1 name=$2 dir=$3
 	shift 3
 	printf '%s\n' -name "guest0,debug-threads=on" -machine pc -accel "$accel" \
 		-m "$GUEST_MEM" -smp 1 -display none -vga none -no-user-config -nodefaults \
 		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-		-append "console=ttyS0 panic=-1 quiet mig.ip=${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24}" \
+		-append "console=ttyS0 panic=-1 quiet mig.ip=${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24} ${GUEST_APPEND:-}" \
 		-chardev "file,id=ser0,path=$dir/$name.serial" -serial chardev:ser0 \
 		-qmp "unix:$dir/$name.qmp,server=on,wait=off" \
+		-qmp "unix:$dir/$name.events.qmp,server=on,wait=off" \
 		-pidfile "$dir/$name.pid" "$@"
 }
 
@@ -94,8 +97,8 @@ detect_accel() {
 	if wait_serial "$d/probe.serial" MIG-GUEST-READY "${KVM_PROBE_TIMEOUT:-15}" "$pid"; then
 		ok=yes
 	fi
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	if [ $ok = yes ]; then
 		log "accelerator: kvm (the guest booted to its ready marker under KVM)"
 		echo kvm
@@ -177,15 +180,25 @@ wait_migration() {
 	echo timeout
 }
 
-# migrate_with_stream PPS SECONDS [MIGRATE-ARGS-JSON]
-# The scenario of the migration test and the demo: guest "src" on tap-src
+# migrate_with_stream PPS SECONDS [PARAMETERS-JSON]
+# The scenario of the migration tests and the demo: guest "src" on tap-src
 # is ready; start "dst" on tap-dst with -incoming, stream sequenced UDP
-# from the client namespace at PPS for SECONDS, live-migrate src -> dst
-# two seconds in, and collect everything in $RUN/result.json:
-#   {migration: <query-migrate of the source>, stream: <mig-stream --json>}
+# from the client namespace at PPS for SECONDS, apply PARAMETERS-JSON with
+# migrate-set-parameters on the source, live-migrate src -> dst two
+# seconds in, and collect everything in $RUN/result.json:
+#   {migration: <query-migrate of the source>, stream: <mig-stream --json>,
+#    destination: <query-status of dst>, events: [<QMP events of src>]}
 migrate_with_stream() {
-	local pps=$1 secs=$2 port=4444 status spid
+	local pps=$1 secs=$2 params=${3:-} port=4444 status spid epid
 	start_guest dst "$LAB_TAP_DST" -incoming "tcp:127.0.0.1:$port"
+	qmp src migrate-set-capabilities '{"capabilities": [{"capability": "events", "state": true}]}' >/dev/null ||
+		fail "cannot enable migration events"
+	if [ -n "$params" ]; then
+		qmp src migrate-set-parameters "$params" >/dev/null ||
+			fail "migrate-set-parameters $params refused"
+	fi
+	"$MIG_QMP" -t 600 "$RUN/src.events.qmp" --events > "$RUN/src.events.jsonl" 2>/dev/null &
+	epid=$!
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
 		> "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
@@ -195,13 +208,15 @@ migrate_with_stream() {
 	status=$(wait_migration src 300)
 	[ "$status" = completed ] || fail "migration ended in state '$status': $(cat "$RUN/src.migrate.json")"
 	qmp dst query-status > "$RUN/dst.status.json" || fail "query-status on dst failed"
+	kill "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
 	stop_guest src
-	wait "$spid"
-	local rc=$?
+	local rc=0
+	wait "$spid" || rc=$?
 	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable after migration?): $(cat "$RUN/stream.err")"
 	jq -n --slurpfile m "$RUN/src.migrate.json" --slurpfile s "$RUN/stream.json" \
-		--slurpfile d "$RUN/dst.status.json" \
-		'{migration: $m[0], stream: $s[0], destination: $d[0]}' > "$RUN/result.json" ||
+		--slurpfile d "$RUN/dst.status.json" --slurpfile e "$RUN/src.events.jsonl" \
+		'{migration: $m[0], stream: $s[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
 		fail "cannot assemble result.json"
 }
 
@@ -211,6 +226,24 @@ print_result() {
 	  "migration  status=\(.migration.status) total=\(.migration["total-time"]) ms downtime=\(.migration.downtime) ms setup=\(.migration["setup-time"]) ms",
 	  "           transferred=\(.migration.ram.transferred / 1048576 | floor) MiB rounds(dirty-sync-count)=\(.migration.ram["dirty-sync-count"]) mbps=\(.migration.ram.mbps | floor)",
 	  "destination status=\(.destination.status)",
+	  (if .migration["bandwidth-governor"] then
+	     (.migration["bandwidth-governor"] as $g |
+	      "governor   policy=\($g.policy) rounds=\($g.round)/\($g["max-rounds"]) end=\($g["precopy-end"]) target-factor=\($g["target-factor"] * 1000 | round / 1000) average-factor=\($g["average-factor"] * 1000 | round / 1000)")
+	   else "governor   off (policy none: stock QEMU pre-copy)" end),
 	  "udp stream sent=\(.stream.sent) received=\(.stream.guest_received) lost=\(.stream.guest_lost) duplicated=\(.stream.guest_dup) reordered=\(.stream.guest_reordered) longest-gap=\(.stream.guest_max_gap_ms) ms"
 	' "$1"
+}
+
+# print_rounds FILE - the governor's rounds of a result.json as a table
+print_rounds() {
+	jq -r '
+	  def mib: . / 1048576 * 10 | round / 10;
+	  def f3: . * 1000 | round / 1000;
+	  [.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data] |
+	  if length == 0 then "  (no governor rounds)" else
+	  (["round", "ms", "dirty MiB/s", "sent MiB/s", "factor", "average", "target", "limit MiB/s"] | @tsv),
+	  (.[] | [.round, .duration, (.["dirty-rate"] | mib), (.["round-bandwidth"] | mib),
+	          (.factor | f3), (.["average-factor"] | f3), (.["target-factor"] | f3),
+	          "\(.["previous-limit"] | mib) -> \(.limit | mib)"] | @tsv)
+	  end' "$1" | column -t -s "$(printf '\t')"
 }

@@ -39,6 +39,10 @@ lost=$(json_get "$R" .stream.guest_lost)
 [ "$(json_get "$R" .stream.guest_unique)" -le "$sent" ] ||
 	fail "the guest counted more unique datagrams than were sent"
 lost=$((sent - $(json_get "$R" .stream.guest_unique)))
+[ "$(json_get "$R" '.migration | has("bandwidth-governor")')" = false ] ||
+	fail "policy none must report no bandwidth-governor block (stock behaviour)"
+[ "$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND")] | length')" -eq 0 ] ||
+	fail "policy none must send no MIGRATION_GOVERNOR_ROUND event"
 downtime=$(json_get "$R" .migration.downtime)
 [ "$downtime" -ge 0 ] || fail "no downtime reported"
 log "PASS: migrated ($ACCEL), downtime $downtime ms, UDP lost $lost of $sent (stock QEMU: loss expected)"
