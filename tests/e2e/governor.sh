@@ -40,7 +40,7 @@ jq -e 'has("bandwidth-policy")' "$RUN/params.json" >/dev/null ||
 	fail "this QEMU has no bandwidth-policy parameter: the governor patches are not applied"
 sleep 2	# let the dirtying workload reach its rate
 
-migrate_with_stream "${PPS:-1000}" "${STREAM_SECONDS:-20}" \
+migrate_with_stream "${PPS:-1000}" "${STREAM_SECONDS:-60}" \
 	"{\"bandwidth-policy\": \"dirty-factor\", \"bandwidth-max-rounds\": $GOV_ROUNDS,
 	  \"max-bandwidth\": $GOV_MAX, \"bandwidth-min\": $GOV_MIN}"
 R=$RUN/result.json

@@ -94,7 +94,7 @@ detect_accel() {
 	mapfile -t args < <(guest_args kvm probe "$d" -nic none)
 	"$QEMU" "${args[@]}" > "$d/out" 2>&1 &
 	pid=$!
-	if wait_serial "$d/probe.serial" MIG-GUEST-READY "${KVM_PROBE_TIMEOUT:-15}" "$pid"; then
+	if wait_serial "$d/probe.serial" MIG-GUEST-READY "${KVM_PROBE_TIMEOUT:-10}" "$pid"; then
 		ok=yes
 	fi
 	kill "$pid" 2>/dev/null || true
@@ -103,7 +103,7 @@ detect_accel() {
 		log "accelerator: kvm (the guest booted to its ready marker under KVM)"
 		echo kvm
 	else
-		log "accelerator: tcg (KVM did not boot the guest within ${KVM_PROBE_TIMEOUT:-15} s; last serial output: '$(tail -c 80 "$d/probe.serial" 2>/dev/null | tr -d '\r' | tr '\n' ' ')')"
+		log "accelerator: tcg (KVM did not boot the guest within ${KVM_PROBE_TIMEOUT:-10} s; last serial output: '$(tail -c 80 "$d/probe.serial" 2>/dev/null | tr -d '\r' | tr '\n' ' ')')"
 		echo tcg
 	fi
 	rm -rf "$d"
@@ -183,7 +183,8 @@ wait_migration() {
 # migrate_with_stream PPS SECONDS [PARAMETERS-JSON]
 # The scenario of the migration tests and the demo: guest "src" on tap-src
 # is ready; start "dst" on tap-dst with -incoming, stream sequenced UDP
-# from the client namespace at PPS for SECONDS, apply PARAMETERS-JSON with
+# from the client namespace at PPS for at most SECONDS (it stops
+# STREAM_AFTER=3 seconds after the migration), apply PARAMETERS-JSON with
 # migrate-set-parameters on the source, live-migrate src -> dst two
 # seconds in, and collect everything in $RUN/result.json:
 #   {migration: <query-migrate of the source>, stream: <mig-stream --json>,
@@ -203,7 +204,7 @@ migrate_with_stream() {
 		> "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
 	sleep 2
-	log "migrating src -> dst while the client sends $pps datagrams/s for $secs s"
+	log "migrating src -> dst while the client sends $pps datagrams/s (until 3 s after the migration)"
 	qmp src migrate "{\"uri\": \"tcp:127.0.0.1:$port\"}" >/dev/null || fail "migrate command refused"
 	status=$(wait_migration src 300)
 	[ "$status" = completed ] || fail "migration ended in state '$status': $(cat "$RUN/src.migrate.json")"
@@ -211,6 +212,11 @@ migrate_with_stream() {
 	kill "$epid" 2>/dev/null || true
 	wait "$epid" 2>/dev/null || true
 	stop_guest src
+	# The stream ends STREAM_AFTER seconds after the migration (SIGTERM
+	# makes mig-stream stop sending and collect the sink's counters), or
+	# after SECONDS if that comes first.
+	sleep "${STREAM_AFTER:-3}"
+	kill -TERM "$spid" 2>/dev/null || true
 	local rc=0
 	wait "$spid" || rc=$?
 	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable after migration?): $(cat "$RUN/stream.err")"

@@ -25,7 +25,7 @@ trap 'stop_guest src; stop_guest dst' EXIT
 
 start_guest src "$LAB_TAP_SRC"
 wait_ready src
-migrate_with_stream "${PPS:-1000}" "${STREAM_SECONDS:-12}"
+migrate_with_stream "${PPS:-1000}" "${STREAM_SECONDS:-60}"
 print_result "$RUN/result.json" | sed "s/^/[$TEST_NAME] /" >&2
 
 R=$RUN/result.json
