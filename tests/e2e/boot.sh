@@ -12,14 +12,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=boot
 . "$TOP/tests/e2e/lib.sh"
 
-if [ -z "${LAB_NAME:-}" ]; then
-	exec "$TOP/scripts/lab" run "boot$$" "$0" "$@"
-fi
-
-need_files "$QEMU" "$MIG_QMP" "$MIG_STREAM" "$GUEST_KERNEL" "$GUEST_INITRD"
-RUN=$(run_dir)
-ACCEL=$(detect_accel)
-trap 'stop_guest src' EXIT
+e2e_start boot "$0" "$@"
 
 start_guest src "$LAB_TAP_SRC"
 wait_ready src

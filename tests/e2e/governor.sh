@@ -19,14 +19,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=governor
 . "$TOP/tests/e2e/lib.sh"
 
-if [ -z "${LAB_NAME:-}" ]; then
-	exec "$TOP/scripts/lab" run "gov$$" "$0" "$@"
-fi
-
-need_files "$QEMU" "$MIG_QMP" "$MIG_STREAM" "$GUEST_KERNEL" "$GUEST_INITRD"
-RUN=$(run_dir)
-ACCEL=$(detect_accel)
-trap 'stop_guest src; stop_guest dst' EXIT
+e2e_start gov "$0" "$@"
 
 GOV_ROUNDS=${GOV_ROUNDS:-8}
 GOV_MAX=${GOV_MAX:-33554432}	# 32 MiB/s

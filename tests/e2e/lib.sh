@@ -159,6 +159,22 @@ wait_ready() {
 	log "guest $name ready after $((SECONDS - t0)) s ($ACCEL): $(grep -m1 MIG-GUEST-READY "$RUN/$name.serial" | tr -d '\r')"
 }
 
+# e2e_start PREFIX "$0" "$@" - run the calling script inside a new lab
+# (scripts/lab run PREFIX<pid>) unless a lab is up; then check the build
+# products, make the scratch directory $RUN, decide $ACCEL and stop both
+# guests on exit.
+e2e_start() {
+	local prefix=$1
+	shift
+	if [ -z "${LAB_NAME:-}" ]; then
+		exec "$TOP/scripts/lab" run "$prefix$$" "$@"
+	fi
+	need_files "$QEMU" "$MIG_QMP" "$MIG_STREAM" "$GUEST_KERNEL" "$GUEST_INITRD"
+	RUN=$(run_dir)
+	ACCEL=$(detect_accel)
+	trap 'stop_guest src; stop_guest dst' EXIT
+}
+
 # json_get FILE FILTER - jq helper with a clear failure
 json_get() {
 	jq -r "$2" "$1" 2>/dev/null || fail "cannot read '$2' from $1"

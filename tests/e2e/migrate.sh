@@ -14,14 +14,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=migrate
 . "$TOP/tests/e2e/lib.sh"
 
-if [ -z "${LAB_NAME:-}" ]; then
-	exec "$TOP/scripts/lab" run "migr$$" "$0" "$@"
-fi
-
-need_files "$QEMU" "$MIG_QMP" "$MIG_STREAM" "$GUEST_KERNEL" "$GUEST_INITRD"
-RUN=$(run_dir)
-ACCEL=$(detect_accel)
-trap 'stop_guest src; stop_guest dst' EXIT
+e2e_start migr "$0" "$@"
 
 start_guest src "$LAB_TAP_SRC"
 wait_ready src
