@@ -40,6 +40,7 @@ E2E_TESTS := boot migrate governor stock-stream
 
 include tests/guest.mk
 include tests/unit/unit.mk
+include tools/tools.mk
 
 HOST_TOOLS += $(BUILD)/bin/mig-qmp
 

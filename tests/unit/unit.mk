@@ -13,7 +13,3 @@ $(BUILD)/tests/check_governor: tests/unit/check_governor.c \
 		tests/unit/check_governor.c $(QTREE)/migration/bandwidth-governor.c $(CHECK_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/check_governor
-
-.PHONY: unit-tests-only
-unit-tests-only: $(UNIT_TESTS)
-	@for t in $(UNIT_TESTS); do $$t || exit 1; done
