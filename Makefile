@@ -5,6 +5,9 @@
 #   make            configure if needed, patch and build QEMU, tools, guest
 #   make check      build, then run every test suite (unit, checkpatch, e2e)
 #   make demo       live-migrate the test guest in the lab and report
+#   make bench      benchmarks (about 60 min): docs/benchmarks.md and plots
+#   make bench-quick
+#                   the short version (about 10 min)
 #   make patches    turn the QEMU git tree (build/qemu) back into patches/
 #   make check-each-patch
 #                   build QEMU and the unit tests at every patch of the series
@@ -36,7 +39,8 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 
 UNIT_TESTS :=
 HOST_TOOLS :=
-E2E_TESTS := boot migrate governor stock-stream
+E2E_TESTS := boot migrate governor stock-stream handoff handoff-1k handoff-faults \
+	handoff-dead-manager
 
 include tests/guest.mk
 include tests/unit/unit.mk
@@ -104,7 +108,9 @@ $(BUILD)/bin/qemu-stock: scripts/qemu-wrapper.in | qemu-stock
 # QEMU's own tests of the series (unit tests and qtests), run by make check:
 # BINARY or BINARY@TEST-PATH (only that path of the binary, -p).
 QEMU_TESTS := tests/unit/test-migration-governor \
-	tests/qtest/migration-test@/x86_64/migration/bandwidth-governor
+	tests/qtest/migration-test@/x86_64/migration/bandwidth-governor \
+	tests/unit/test-migration-handoff \
+	tests/qtest/migration-handoff-test
 QEMU_TEST_BINS := $(sort $(foreach t,$(QEMU_TESTS),$(firstword $(subst @, ,$(t)))))
 
 .PHONY: qemu qemu-tests
@@ -134,7 +140,7 @@ $(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
 
 # --- top-level targets ------------------------------------------------------
 
-.PHONY: all tools guest check demo patches check-each-patch clean distclean
+.PHONY: all tools guest check demo bench bench-quick patches check-each-patch clean distclean
 
 all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
@@ -147,6 +153,12 @@ check: all $(UNIT_TESTS) qemu-tests
 
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo
+
+bench: all
+	@BUILD=$(abspath $(BUILD)) scripts/bench
+
+bench-quick: all
+	@BUILD=$(abspath $(BUILD)) scripts/bench --quick
 
 patches:
 	scripts/qemu-tree export $(QTREE)

@@ -34,6 +34,12 @@ $(BUILD)/bin/mig-stream: tests/lab/mig-stream.c $(MIG_SEQ_SRCS) \
 	$(CC) $(MIG_CFLAGS) $(CFLAGS) -pthread -Itests/guest -o $@ \
 		tests/lab/mig-stream.c $(MIG_SEQ_SRCS) -lm
 
+$(BUILD)/bin/mig-tcpstall: tests/lab/mig-tcpstall.c tests/guest/numarg.c \
+		tests/guest/numarg.h tests/guest/monotime.h tests/guest/seqproto.h
+	@mkdir -p $(@D)
+	$(CC) $(MIG_CFLAGS) $(CFLAGS) -Itests/guest -o $@ \
+		tests/lab/mig-tcpstall.c tests/guest/numarg.c
+
 $(BUILD)/tests/check_seqtrack: tests/unit/check_seqtrack.c $(MIG_SEQ_SRCS) \
 		$(MIG_SEQ_HDRS)
 	@mkdir -p $(@D)
@@ -46,4 +52,4 @@ $(BUILD)/tests/check_seqtrack: tests/unit/check_seqtrack.c $(MIG_SEQ_SRCS) \
 		$$(pkg-config --libs check)
 
 UNIT_TESTS += $(BUILD)/tests/check_seqtrack
-HOST_TOOLS += $(BUILD)/bin/mig-stream
+HOST_TOOLS += $(BUILD)/bin/mig-stream $(BUILD)/bin/mig-tcpstall

@@ -13,6 +13,9 @@ MIG_STREAM=$BUILD/bin/mig-stream
 GUEST_KERNEL=$BUILD/guest/vmlinuz
 GUEST_INITRD=$BUILD/guest/initramfs.img
 GUEST_MAC=52:54:00:99:00:10
+GUEST_UUID=6d1f3c52-9a1e-4b7a-8c55-2f0e4a9b7d10
+MIG_MANAGER=$BUILD/bin/mig-manager
+MIGCTL=$BUILD/bin/migctl
 GUEST_MEM=${GUEST_MEM:-256}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 
@@ -117,16 +120,26 @@ qmp() {
 }
 
 # start_guest NAME TAP [EXTRA...] - start a QEMU in the lab's hypervisor
-# namespace with its virtio-net NIC on TAP
+# namespace (guest "dst": in the destination host's namespace of a
+# two-host lab) with its virtio-net NIC on TAP
 start_guest() {
-	local name=$1 tap=$2
+	local name=$1 tap=$2 ns=$LAB_HV
 	shift 2
-	local args
+	[ "$name" != dst ] || ns=${LAB_DST:-$LAB_HV}
+	local args handoff=()
 	mapfile -t args < <(guest_args "$ACCEL" "$name" "$RUN")
-	ip netns exec "$LAB_HV" "$QEMU" "${args[@]}" \
+	# Both ends get the same handoff objects, as libvirt would give them
+	# (the domain XML travels with the migration); only the source gets
+	# the handoff-* parameters (migrate_with_stream).
+	if [ "${HANDOFF:-0}" = 1 ]; then
+		handoff=(-uuid "$GUEST_UUID"
+			-object "secret,id=handoff-key,file=$RUN/handoff.key,format=raw"
+			-object "filter-migration-handoff,id=handoff0,netdev=net0,queue=tx,reorder=${HANDOFF_REORDER:-on}")
+	fi
+	ip netns exec "$ns" "$QEMU" "${args[@]}" \
 		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off" \
 		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC" \
-		"$@" > "$RUN/$name.log" 2>&1 &
+		"${handoff[@]}" "$@" > "$RUN/$name.log" 2>&1 &
 	echo $! > "$RUN/$name.launcher"
 	local t=100
 	while [ $t -gt 0 ] && ! [ -S "$RUN/$name.qmp" ]; do
@@ -151,6 +164,85 @@ stop_guest() {
 	kill -9 "$pid" 2>/dev/null || true
 }
 
+# start_manager - start mig-manager in the hypervisor namespace on
+# 127.0.0.1 (control 7790, data 4789, metrics 9790) with a fresh random key
+# in $RUN/handoff.key and its control socket at $RUN/mig-manager.sock;
+# sets HANDOFF=1 so that start_guest adds the handoff objects. Extra config
+# lines for [manager] come from MANAGER_CONF.
+start_manager() {
+	need_files "$MIG_MANAGER" "$MIGCTL"
+	head -c 32 /dev/urandom > "$RUN/handoff.key"
+	cat > "$RUN/mig-manager.conf" <<-CONF
+	[manager]
+	control=127.0.0.1:7790
+	data=127.0.0.1:4789
+	key-file=$RUN/handoff.key
+	socket=$RUN/mig-manager.sock
+	stats=127.0.0.1:9790
+	${MANAGER_CONF:-}
+	CONF
+	ip netns exec "$LAB_HV" "$MIG_MANAGER" -c "$RUN/mig-manager.conf" -d \
+		> "$RUN/mig-manager.log" 2>&1 &
+	echo $! > "$RUN/mig-manager.pid"
+	local t=50
+	while [ $t -gt 0 ] && ! [ -S "$RUN/mig-manager.sock" ]; do
+		kill -0 "$(cat "$RUN/mig-manager.pid")" 2>/dev/null ||
+			fail "mig-manager exited at start: $(tail -3 "$RUN/mig-manager.log")"
+		sleep 0.1
+		t=$((t - 1))
+	done
+	[ -S "$RUN/mig-manager.sock" ] || fail "mig-manager: no control socket after 5 s"
+	HANDOFF=1
+	log "mig-manager running (pid $(cat "$RUN/mig-manager.pid"), log $RUN/mig-manager.log)"
+}
+
+# stop_manager - SIGTERM mig-manager and wait for it (it logs what it still
+# held)
+stop_manager() {
+	local pid
+	pid=$(cat "$RUN/mig-manager.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# capture_start NAME NS IFACE FILTER - tcpdump IFACE in namespace NS into
+# $RUN/NAME.pcap (BPF FILTER); stopped by capture_stop or on exit
+capture_start() {
+	local name=$1 ns=$2 iface=$3 filter=$4 t=30
+	command -v tcpdump >/dev/null || fail "tcpdump is not installed (scripts/debian-packages lists it)"
+	ip netns exec "$ns" tcpdump -U -n -s 256 -i "$iface" -w "$RUN/$name.pcap" "$filter" \
+		> "$RUN/$name.tcpdump.log" 2>&1 &
+	echo $! > "$RUN/$name.tcpdump.pid"
+	CAPTURES="${CAPTURES:-} $name"
+	# tcpdump says "listening on" once the capture is armed
+	while [ $t -gt 0 ] && ! grep -q 'listening on' "$RUN/$name.tcpdump.log"; do
+		sleep 0.1
+		t=$((t - 1))
+	done
+	grep -q 'listening on' "$RUN/$name.tcpdump.log" ||
+		fail "tcpdump on $iface ($ns) did not start: $(cat "$RUN/$name.tcpdump.log")"
+}
+
+# capture_stop - stop every capture_start'ed tcpdump (flushes the files)
+capture_stop() {
+	local name pid
+	for name in ${CAPTURES:-}; do
+		pid=$(cat "$RUN/$name.tcpdump.pid" 2>/dev/null) || continue
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	CAPTURES=
+}
+
+# migctl ARGS... - the manager's CLI on this run's control socket
+migctl() {
+	"$MIGCTL" -s "$RUN/mig-manager.sock" "$@"
+}
+
 # wait_ready NAME - wait until the guest of NAME printed its ready marker
 wait_ready() {
 	local name=$1 t0=$SECONDS
@@ -172,7 +264,7 @@ e2e_start() {
 	need_files "$QEMU" "$MIG_QMP" "$MIG_STREAM" "$GUEST_KERNEL" "$GUEST_INITRD"
 	RUN=$(run_dir)
 	ACCEL=$(detect_accel)
-	trap 'stop_guest src; stop_guest dst' EXIT
+	trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 }
 
 # json_get FILE FILTER - jq helper with a clear failure
@@ -206,39 +298,62 @@ wait_migration() {
 #   {migration: <query-migrate of the source>, stream: <mig-stream --json>,
 #    destination: <query-status of dst>, events: [<QMP events of src>]}
 migrate_with_stream() {
-	local pps=$1 secs=$2 params=${3:-} port=4444 status spid epid
-	start_guest dst "$LAB_TAP_DST" -incoming "tcp:127.0.0.1:$port"
+	local pps=$1 secs=$2 params=${3:-} uri status spid epid tpid
+	uri=tcp:${LAB_MIG_DST_IP:-127.0.0.1}:4444
+	start_guest dst "$LAB_TAP_DST" -incoming "$uri"
 	qmp src migrate-set-capabilities '{"capabilities": [{"capability": "events", "state": true}]}' >/dev/null ||
 		fail "cannot enable migration events"
 	if [ -n "$params" ]; then
 		qmp src migrate-set-parameters "$params" >/dev/null ||
 			fail "migrate-set-parameters $params refused"
 	fi
+	if [ "${HANDOFF:-0}" = 1 ]; then
+		qmp src migrate-set-parameters \
+			'{"handoff-manager": "127.0.0.1:7790", "handoff-key": "handoff-key"}' >/dev/null ||
+			fail "migrate-set-parameters handoff-manager refused (QEMU without the handoff patches?)"
+	fi
 	"$MIG_QMP" -t 600 "$RUN/src.events.qmp" --events > "$RUN/src.events.jsonl" 2>/dev/null &
 	epid=$!
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
 		> "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
+	tpid=
+	if [ "${TCP_PROBE:-0}" = 1 ]; then
+		ip netns exec "$LAB_CLI" "$BUILD/bin/mig-tcpstall" -d "$LAB_GUEST_IP" -r "${TCP_RATE:-1000}" \
+			-t "$secs" --json > "$RUN/tcp.json" 2> "$RUN/tcp.err" &
+		tpid=$!
+	fi
 	sleep 2
 	log "migrating src -> dst while the client sends $pps datagrams/s (until 3 s after the migration)"
-	qmp src migrate "{\"uri\": \"tcp:127.0.0.1:$port\"}" >/dev/null || fail "migrate command refused"
+	qmp src migrate "{\"uri\": \"$uri\"}" >/dev/null || fail "migrate command refused"
 	status=$(wait_migration src 300)
 	[ "$status" = completed ] || fail "migration ended in state '$status': $(cat "$RUN/src.migrate.json")"
 	qmp dst query-status > "$RUN/dst.status.json" || fail "query-status on dst failed"
 	kill "$epid" 2>/dev/null || true
 	wait "$epid" 2>/dev/null || true
+	# SRC_LINGER: seconds the source QEMU stays up after the migration
+	sleep "${SRC_LINGER:-0}"
 	stop_guest src
 	# The stream ends STREAM_AFTER seconds after the migration (SIGTERM
 	# makes mig-stream stop sending and collect the sink's counters), or
 	# after SECONDS if that comes first.
 	sleep "${STREAM_AFTER:-3}"
 	kill -TERM "$spid" 2>/dev/null || true
+	[ -z "$tpid" ] || kill -TERM "$tpid" 2>/dev/null || true
 	local rc=0
 	wait "$spid" || rc=$?
 	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable after migration?): $(cat "$RUN/stream.err")"
+	if [ -n "$tpid" ]; then
+		rc=0
+		wait "$tpid" || rc=$?
+		[ $rc -eq 0 ] || fail "mig-tcpstall exited $rc: $(cat "$RUN/tcp.err")"
+	else
+		echo null > "$RUN/tcp.json"
+	fi
 	jq -n --slurpfile m "$RUN/src.migrate.json" --slurpfile s "$RUN/stream.json" \
 		--slurpfile d "$RUN/dst.status.json" --slurpfile e "$RUN/src.events.jsonl" \
-		'{migration: $m[0], stream: $s[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
+		--slurpfile t "$RUN/tcp.json" \
+		'{migration: $m[0], stream: $s[0], tcp: $t[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
 		fail "cannot assemble result.json"
 }
 

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * datapath.c - data frames at the manager (docs/protocol.md §1): VXLAN
+ * check, VM by VNI, peer check, window check, caps, then the VM's queue.
+ */
+#include "mgr.h"
+
+#include "vxlan.h"
+
+static bool is_redirect_peer(const struct mgr *m, const struct mig_addr *from)
+{
+	for (unsigned int i = 0; i < m->cfg->n_peers; i++)
+		if (addr_same_host(&m->cfg->peers[i], from))
+			return true;
+	return false;
+}
+
+void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
+		    const struct mig_addr *from)
+{
+	const struct mgr_config *cfg = m->cfg;
+	const uint8_t *frame;
+	size_t frame_len;
+	struct mig_vm *vm;
+	uint64_t cost;
+	uint32_t vni;
+	bool peer;
+	int err;
+
+	m->st.data_datagrams++;
+	err = vxlan_decap(buf, len, &vni, &frame, &frame_len);
+	if (err) {
+		mgr_drop(m, NULL, err == VXLAN_ERR_NO_VNI ? DROP_NO_VNI
+							  : DROP_SHORT, 1);
+		return;
+	}
+	vm = vmtable_by_vni(m->vms, vni);
+	if (!vm) {
+		mgr_drop(m, NULL, DROP_UNKNOWN_VNI, 1);
+		return;
+	}
+	peer = is_redirect_peer(m, from);
+	if (!peer && !addr_same_host(from, &vm->source) &&
+	    !(vm->data_endpoint.len && !addr_is_any(&vm->data_endpoint) &&
+	      addr_same_host(from, &vm->data_endpoint))) {
+		mgr_drop(m, vm, DROP_UNKNOWN_PEER, 1);
+		return;
+	}
+	if (vm->state == VM_REGISTERED && peer && vm->registered) {
+		char who[ADDR_STRLEN];
+
+		/* A router or bridge redirecting the VM's traffic opens
+		 * its window, as SUSPENDING would. */
+		mgr_open_window(m, vm, from);
+		g_info("vm %s: window opened by redirect peer %s", vm->name,
+		       addr_format_host(from, who, sizeof(who)));
+	}
+	/* After ABORTED, frames the source sent before it (still in flight)
+	 * follow the queue back to the source for linger-ms. */
+	if (!vm_window_open(vm) &&
+	    !(vm->state == VM_ABORTED && !peer &&
+	      mgr_now(m) < vm->m_aborted + (int64_t)cfg->linger_ms * 1000)) {
+		mgr_drop(m, vm, DROP_WINDOW_CLOSED, 1);
+		return;
+	}
+	if (queue_len(vm->queue) >= cfg->max_packets ||
+	    queue_bytes(vm->queue) + frame_len > cfg->max_bytes) {
+		mgr_drop(m, vm, DROP_BUFFER_FULL, 1);
+		return;
+	}
+	cost = queue_push_cost(vm->queue, frame_len);
+	if (m->mem + cost > cfg->memory_cap) {
+		mgr_drop(m, vm, DROP_MEMORY_CAP, 1);
+		return;
+	}
+	queue_push(vm->queue, frame, frame_len, mgr_now(m));
+	vm->m_last_frame = mgr_now(m);
+	m->mem += cost;
+	vm->c.frames_buffered++;
+	vm->c.bytes_buffered += frame_len;
+	m->st.frames_buffered++;
+}

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mgr.h - the migration manager's core: VM table, state machine, release
+ * policies, queues and drop accounting, without any socket.
+ *
+ * Input comes in as datagrams (mgr_control_input(), mgr_data_input()) and
+ * operator requests (mgr_register(), mgr_flush(), mgr_release()); timers
+ * run in mgr_poll().  Output (ACKs, DRAINED, released frames) is appended
+ * to an outbox that the caller sends, in order, and empties with
+ * mgr_outbox_done().  The clock is g_get_monotonic_time() and
+ * g_get_real_time() unless mgr_set_time() fixed it (unit tests).
+ *
+ * control.c implements the control messages, datapath.c the data frames,
+ * core.c the rest.
+ */
+#ifndef MIG_MGR_H
+#define MIG_MGR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "addr.h"
+#include "config.h"
+#include "replay.h"
+#include "vmtable.h"
+
+#define MGR_OUTBOX 64
+#define MGR_DRAINED_TRIES 5 /* 1 + 4 retransmissions, 1.55 s in all */
+
+/**
+ * enum mgr_error_code - codes of MGR_ERROR (operator requests).
+ * @MGR_ERROR_INVALID: invalid argument.
+ * @MGR_ERROR_EXISTS: name or VNI taken by another VM.
+ * @MGR_ERROR_NO_DESTINATION: frames to release, destination unknown.
+ */
+enum mgr_error_code {
+	MGR_ERROR_INVALID,
+	MGR_ERROR_EXISTS,
+	MGR_ERROR_NO_DESTINATION,
+};
+
+#define MGR_ERROR (mgr_error_quark())
+
+/**
+ * mgr_error_quark() - the GError domain of operator requests.
+ *
+ * Return: the quark.
+ */
+GQuark mgr_error_quark(void);
+
+/**
+ * enum mgr_sock - which socket an outbox entry leaves from.
+ * @MGR_SOCK_CONTROL: the control socket (ACK, DRAINED).
+ * @MGR_SOCK_DATA: the data socket (VXLAN frames).
+ */
+enum mgr_sock {
+	MGR_SOCK_CONTROL,
+	MGR_SOCK_DATA,
+};
+
+/**
+ * struct mgr_out - one datagram to send.
+ * @sock: socket to send it from.
+ * @to: destination.
+ * @vm: VM it belongs to (never freed while the daemon runs), or NULL.
+ * @is_frame: a released or returned data frame (counted on failure).
+ * @len: bytes in @buf.
+ * @cap: allocated size of @buf.
+ * @buf: the datagram.
+ */
+struct mgr_out {
+	enum mgr_sock sock;
+	struct mig_addr to;
+	struct mig_vm *vm;
+	bool is_frame;
+	size_t len;
+	size_t cap;
+	uint8_t *buf;
+};
+
+/**
+ * struct mgr_stats - daemon-wide counters (all cumulative except the
+ * gauges the caller computes from the table).
+ * @drops: per drop reason.
+ * @data_datagrams: datagrams received on the data socket.
+ * @frames_buffered: frames accepted into a queue.
+ * @frames_released: frames sent to a destination.
+ * @frames_returned: frames sent back to a source (ABORTED).
+ * @frames_rewritten: frames rewritten for a cross-segment destination.
+ * @control_in: authentic new control messages, by type (index 1..5).
+ * @duplicates: duplicates re-acknowledged.
+ * @acks: ACKs sent, by status (index 0..4).
+ * @drained_sent: DRAINED messages (first transmissions).
+ * @drained_retransmits: DRAINED retransmissions.
+ * @drained_acked: DRAINED messages acknowledged.
+ * @drained_gave_up: DRAINED messages never acknowledged.
+ * @send_errors: datagrams the kernel refused (frames also count a drop).
+ * @expired_windows: windows closed by expire-ms.
+ */
+struct mgr_stats {
+	uint64_t drops[DROP_N_REASONS];
+	uint64_t data_datagrams;
+	uint64_t frames_buffered;
+	uint64_t frames_released;
+	uint64_t frames_returned;
+	uint64_t frames_rewritten;
+	uint64_t control_in[6];
+	uint64_t duplicates;
+	uint64_t acks[5];
+	uint64_t drained_sent;
+	uint64_t drained_retransmits;
+	uint64_t drained_acked;
+	uint64_t drained_gave_up;
+	uint64_t send_errors;
+	uint64_t expired_windows;
+};
+
+/**
+ * struct mgr - the manager core.
+ * @cfg: configuration (borrowed; must outlive the core).
+ * @vms: the migration VM table.
+ * @replay: replay cache of control messages.
+ * @mem: memory held by all queues (sum of queue_mem()).
+ * @mem_peak: highest @mem seen.
+ * @st: counters.
+ * @out: the outbox.
+ * @n_out: entries in @out.
+ * @last_seq: last sequence used for a message the manager sends.
+ * @fixed_time: mgr_set_time() was called.
+ * @mono_us: fixed monotonic time.
+ * @real_us: fixed wall-clock time.
+ * @started_real: wall-clock µs of mgr_new().
+ */
+struct mgr {
+	const struct mgr_config *cfg;
+	struct vm_table *vms;
+	struct replay_cache *replay;
+	uint64_t mem;
+	uint64_t mem_peak;
+	struct mgr_stats st;
+	struct mgr_out out[MGR_OUTBOX];
+	unsigned int n_out;
+	uint64_t last_seq;
+	bool fixed_time;
+	int64_t mono_us;
+	int64_t real_us;
+	int64_t started_real;
+};
+
+/**
+ * mgr_new() - create a core.
+ * @cfg: configuration with a key; borrowed.
+ *
+ * Return: the core; free with mgr_free().
+ */
+struct mgr *mgr_new(const struct mgr_config *cfg);
+
+/**
+ * mgr_free() - free a core, its table and its outbox.
+ * @m: core, or NULL.
+ */
+void mgr_free(struct mgr *m);
+
+/**
+ * mgr_set_time() - fix the clock (tests); mono and real advance only by
+ * further calls.
+ * @m: core.
+ * @mono_us: monotonic µs.
+ * @real_us: wall-clock µs since the epoch.
+ */
+void mgr_set_time(struct mgr *m, int64_t mono_us, int64_t real_us);
+
+/**
+ * mgr_now() - the core's monotonic clock.
+ * @m: core.
+ *
+ * Return: µs.
+ */
+int64_t mgr_now(const struct mgr *m);
+
+/**
+ * mgr_now_real() - the core's wall clock.
+ * @m: core.
+ *
+ * Return: µs since the epoch.
+ */
+int64_t mgr_now_real(const struct mgr *m);
+
+/**
+ * mgr_control_input() - handle one datagram of the control socket.
+ * @m: core.
+ * @buf: datagram.
+ * @len: its length.
+ * @from: its source address.
+ *
+ * Verifies it (docs/protocol.md §2: size, magic, version, HMAC, type,
+ * TLVs, timestamp, replay cache), runs the state machine and queues the
+ * ACK.  Every rejected datagram is counted with its reason.
+ */
+void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
+		       const struct mig_addr *from);
+
+/**
+ * mgr_data_input() - handle one datagram of the data socket.
+ * @m: core.
+ * @buf: UDP payload (VXLAN).
+ * @len: its length.
+ * @from: its source address.
+ *
+ * Buffers the inner frame in its VM's queue, or drops and counts it.
+ */
+void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
+		    const struct mig_addr *from);
+
+/**
+ * mgr_poll() - run timers (expiry, hold, linger, age cap, DRAINED
+ * retransmission) and release frames (paced) into the outbox.
+ * @m: core.
+ *
+ * Return: µs until mgr_poll() wants to run again (0 if the outbox filled
+ * up and should be sent first), or -1 if no timer is pending.
+ */
+int64_t mgr_poll(struct mgr *m);
+
+/**
+ * mgr_outbox_done() - the caller sent the first @n outbox entries.
+ * @m: core.
+ * @n: number sent, at most @m->n_out.
+ *
+ * Remaining entries move to the front, order kept.
+ */
+void mgr_outbox_done(struct mgr *m, unsigned int n);
+
+/**
+ * mgr_send_failed() - the kernel refused outbox entry @i for good.
+ * @m: core.
+ * @i: index.
+ * @err: errno value, for the log.
+ *
+ * Counts a send error (and a dropped frame) and backs off the VM's
+ * releases (retry after 50 ms, doubling up to 1 s).
+ */
+void mgr_send_failed(struct mgr *m, unsigned int i, int err);
+
+/**
+ * struct mgr_reg - what migctl register says about a VM.
+ * @name: VM name (required).
+ * @uuid: VM UUID.
+ * @macs: its MACs.
+ * @n_macs: entries in @macs (at least 1).
+ * @ip: IP before migration, or len 0.
+ * @new_ip: IP after migration, or len 0.
+ * @new_mac: MAC after migration.
+ * @has_new_mac: @new_mac is set.
+ * @has_policy: @policy is set (else the configured default).
+ * @policy: release policy.
+ * @dest: destination injection endpoint, or len 0.
+ * @vni: VNI for redirected frames, 0 = derived from the UUID.
+ */
+struct mgr_reg {
+	const char *name;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint8_t macs[PROTO_MAX_MACS][PROTO_MAC_LEN];
+	unsigned int n_macs;
+	struct mig_addr ip;
+	struct mig_addr new_ip;
+	uint8_t new_mac[PROTO_MAC_LEN];
+	bool has_new_mac;
+	bool has_policy;
+	enum release_policy policy;
+	struct mig_addr dest;
+	uint32_t vni;
+};
+
+/**
+ * mgr_register() - create or update a VM from operator input.
+ * @m: core.
+ * @r: registration.
+ * @error: set on failure (name taken by another VM, VNI taken, --new-ip
+ *         without --ip or of another family).
+ *
+ * Return: the VM, or NULL.
+ */
+struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
+			    GError **error);
+
+/**
+ * mgr_flush() - drop a VM's queue, counted "flushed".
+ * @m: core.
+ * @vm: VM.
+ *
+ * Return: frames dropped.
+ */
+unsigned int mgr_flush(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_release() - release a VM's queue now to its known destination
+ * (a suspended VM counts as activated from now on).
+ * @m: core.
+ * @vm: VM.
+ * @error: set when frames are queued but no destination is known.
+ *
+ * Return: frames that will be released, or -1 on error.
+ */
+int mgr_release(struct mgr *m, struct mig_vm *vm, GError **error);
+
+/**
+ * mgr_shutdown() - log what each VM still holds and count it dropped
+ * ("shutdown").
+ * @m: core.
+ *
+ * Return: total frames dropped.
+ */
+uint64_t mgr_shutdown(struct mgr *m);
+
+/**
+ * mgr_drop() - count one drop (globally and, with @vm, per VM).
+ * @m: core.
+ * @vm: VM, or NULL.
+ * @reason: reason.
+ * @n: how many.
+ */
+void mgr_drop(struct mgr *m, struct mig_vm *vm, enum drop_reason reason,
+	      uint64_t n);
+
+/**
+ * mgr_queue_pop() - remove a VM's head frame, keeping mgr.mem right.
+ * @m: core.
+ * @vm: VM with a non-empty queue.
+ */
+void mgr_queue_pop(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_drop_queue() - drop a VM's whole queue with one reason.
+ * @m: core.
+ * @vm: VM.
+ * @reason: reason.
+ *
+ * Return: frames dropped.
+ */
+unsigned int mgr_drop_queue(struct mgr *m, struct mig_vm *vm,
+			    enum drop_reason reason);
+
+/**
+ * mgr_next_sequence() - sequence for a message the manager sends.
+ * @m: core.
+ *
+ * Return: wall-clock µs, bumped past the previous one.
+ */
+uint64_t mgr_next_sequence(struct mgr *m);
+
+/**
+ * mgr_outbox_slot() - a free outbox entry with room for @len bytes.
+ * @m: core.
+ * @len: bytes needed.
+ *
+ * Return: the entry (filled by the caller, then count it by setting its
+ * fields; n_out is advanced here), or NULL if the outbox is full.
+ */
+struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
+
+/**
+ * mgr_send_control() - encode a message with the key and queue it on the
+ * control socket.
+ * @m: core.
+ * @msg: message.
+ * @to: destination.
+ * @vm: VM, or NULL.
+ *
+ * Return: true if queued.
+ */
+bool mgr_send_control(struct mgr *m, const struct proto_msg *msg,
+		      const struct mig_addr *to, struct mig_vm *vm);
+
+/**
+ * mgr_open_window() - open a VM's migration window (SUSPENDING, or the
+ * first frame from a redirect peer).
+ * @m: core.
+ * @vm: VM.
+ * @source: sender of the SUSPENDING or of the frame.
+ */
+void mgr_open_window(struct mgr *m, struct mig_vm *vm,
+		     const struct mig_addr *source);
+
+/**
+ * mgr_activate() - move a VM to activated now (ACTIVATED, early
+ * ACTIVATED replayed at SUSPENDING, or migctl release).
+ * @m: core.
+ * @vm: VM.
+ */
+void mgr_activate(struct mgr *m, struct mig_vm *vm);
+
+#endif /* MIG_MGR_H */
