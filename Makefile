@@ -154,10 +154,10 @@ check: all $(UNIT_TESTS) qemu-tests
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo
 
-bench: all
+bench: all $(BUILD)/bin/mig-bench-ingest
 	@BUILD=$(abspath $(BUILD)) scripts/bench
 
-bench-quick: all
+bench-quick: all $(BUILD)/bin/mig-bench-ingest
 	@BUILD=$(abspath $(BUILD)) scripts/bench --quick
 
 patches:

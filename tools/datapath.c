@@ -15,6 +15,16 @@ static bool is_redirect_peer(const struct mgr *m, const struct mig_addr *from)
 	return false;
 }
 
+bool mgr_data_vni_unknown(const struct mgr *m, const uint8_t *buf, size_t len)
+{
+	const uint8_t *frame;
+	size_t frame_len;
+	uint32_t vni;
+
+	return !vxlan_decap(buf, len, &vni, &frame, &frame_len) &&
+	       !vmtable_by_vni(m->vms, vni);
+}
+
 void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
 		    const struct mig_addr *from)
 {

@@ -203,6 +203,19 @@ void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 		       const struct mig_addr *from);
 
 /**
+ * mgr_data_vni_unknown() - whether a data datagram names a VNI no VM has.
+ * @m: core.
+ * @buf: UDP payload (VXLAN).
+ * @len: its length.
+ *
+ * The socket layer asks this to read the control socket first when a
+ * frame arrives before the SUSPENDING that announces its VM.
+ *
+ * Return: true for a well-formed VXLAN datagram of an unknown VNI.
+ */
+bool mgr_data_vni_unknown(const struct mgr *m, const uint8_t *buf, size_t len);
+
+/**
  * mgr_data_input() - handle one datagram of the data socket.
  * @m: core.
  * @buf: UDP payload (VXLAN).

@@ -19,6 +19,8 @@
 #define RX_BUDGET 16
 
 struct net_rx {
+	void (*vni_unknown)(void *opaque);
+	void *opaque;
 	size_t buf_size;
 	uint8_t *bufs;
 	struct mmsghdr msgs[NET_BATCH];
@@ -56,6 +58,7 @@ void net_rx_free(struct net_rx *rx)
 
 int net_rx_batch(struct mgr *m, struct net_rx *rx, int fd, bool control)
 {
+	bool asked = false;
 	int n;
 
 	for (int i = 0; i < NET_BATCH; i++) {
@@ -80,10 +83,18 @@ int net_rx_batch(struct mgr *m, struct net_rx *rx, int fd, bool control)
 		/* A truncated datagram was longer than any valid one. */
 		if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			len = control ? PROTO_MAX_LEN + 1 : rx->buf_size;
-		if (control)
+		if (control) {
 			mgr_control_input(m, rx->iov[i].iov_base, len, &from);
-		else
-			mgr_data_input(m, rx->iov[i].iov_base, len, &from);
+			continue;
+		}
+		/* A frame may overtake the SUSPENDING that announces its VM
+		 * (another socket): read the control socket first, once. */
+		if (rx->vni_unknown && !asked &&
+		    mgr_data_vni_unknown(m, rx->iov[i].iov_base, len)) {
+			rx->vni_unknown(rx->opaque);
+			asked = true;
+		}
+		mgr_data_input(m, rx->iov[i].iov_base, len, &from);
 	}
 	return n;
 }
@@ -209,6 +220,18 @@ static GSourceFuncs timer_funcs = {
 	.dispatch = timer_dispatch,
 };
 
+/* The data path met a frame of an unknown VNI: handle pending control
+ * datagrams (its SUSPENDING, probably) before it. */
+static void drain_control(void *opaque)
+{
+	struct net *n = opaque;
+
+	for (int i = 0; i < RX_BUDGET; i++)
+		if (net_rx_batch(n->m, n->control_rx, n->control_fd, true) <
+		    NET_BATCH)
+			break;
+}
+
 static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
 {
 	struct net *n = data;
@@ -248,6 +271,8 @@ struct net *net_new(struct mgr *m, GError **error)
 	}
 	n->control_rx = net_rx_new(2048);
 	n->data_rx = net_rx_new(65536);
+	n->data_rx->vni_unknown = drain_control;
+	n->data_rx->opaque = n;
 	n->control_watch = g_unix_fd_add(n->control_fd, G_IO_IN, on_readable, n);
 	n->data_watch = g_unix_fd_add(n->data_fd, G_IO_IN, on_readable, n);
 	n->timer = g_source_new(&timer_funcs, sizeof(GSource));

@@ -87,7 +87,9 @@ state=$(json_get "$RUN/manager-vm.json" .state)
 held=$(json_get "$RUN/manager-vm.json" '.queue.frames')
 [ "$state" = suspended ] || fail "manager state '$state' while the source is paused, expected suspended"
 [ "$held" -gt 0 ] || fail "the manager holds no frames while the source VM is stopped"
-log "1: source paused; the manager holds $held frames"
+log "1: source paused; the manager holds $held frames; migctl vms:"
+migctl vms | sed "s/^/[$TEST_NAME]   /" >&2
+migctl vms | grep -q suspended || fail "migctl vms does not show the VM suspended"
 qmp src migrate_cancel >/dev/null || fail "migrate_cancel refused"
 wait_status src cancelled 30
 [ "$(qmp src query-status | jq -r .status)" = running ] || fail "the source VM does not run after the cancel"
@@ -101,7 +103,9 @@ injected=$(qom src injected) || fail "qom-get injected on the source failed"
 case "$state" in aborted|done) ;; *) fail "manager state '$state' after the cancel, expected aborted" ;; esac
 [ "$returned" -eq "$buffered" ] || fail "the manager returned $returned of $buffered buffered frames"
 [ "$injected" -ge "$returned" ] || fail "the source filter injected $injected < $returned returned frames"
-log "1: the manager returned all $returned frames to the source, which injected $injected"
+log "1: the manager returned all $returned frames to the source, which injected $injected; migctl vms:"
+migctl vms | sed "s/^/[$TEST_NAME]   /" >&2
+migctl vms | grep -q aborted || fail "migctl vms does not show the VM aborted"
 
 # The destination gave up on the cancelled stream: a new one for part 2
 stop_guest dst

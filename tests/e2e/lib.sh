@@ -151,17 +151,22 @@ start_guest() {
 	[ -S "$RUN/$name.qmp" ] || fail "QEMU $name: no QMP socket after 10 s"
 }
 
+# reap PID - wait up to 5 s for PID to exit, then SIGKILL it
+reap() {
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null || true
+}
+
 # stop_guest NAME - quit a QEMU (QMP quit, then SIGKILL)
 stop_guest() {
 	local name=$1 pid
 	pid=$(cat "$RUN/$name.launcher" 2>/dev/null) || return 0
 	kill -0 "$pid" 2>/dev/null || return 0
 	qmp "$name" quit >/dev/null 2>&1 || true
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	reap "$pid"
 }
 
 # start_manager - start mig-manager in the hypervisor namespace on
@@ -202,11 +207,7 @@ stop_manager() {
 	local pid
 	pid=$(cat "$RUN/mig-manager.pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	reap "$pid"
 }
 
 # capture_start NAME NS IFACE FILTER - tcpdump IFACE in namespace NS into

@@ -253,6 +253,21 @@ START_TEST(test_drained_waits_for_quiet_source)
 }
 END_TEST
 
+/* The socket layer reads the control socket first for a frame whose VM
+ * is not announced yet: mgr_data_vni_unknown() tells it when. */
+START_TEST(test_data_vni_unknown)
+{
+	uint8_t buf[128];
+	size_t len = frame(uuid_a, 0, buf);
+
+	ck_assert(mgr_data_vni_unknown(m, buf, len));
+	ck_assert(!mgr_data_vni_unknown(m, buf, 4));      /* not VXLAN */
+	suspend(uuid_a);
+	ck_assert(!mgr_data_vni_unknown(m, buf, len));
+	ck_assert_uint_eq(m->st.drops[DROP_UNKNOWN_VNI], 0);
+}
+END_TEST
+
 START_TEST(test_suspend_buffer_activate_drain)
 {
 	struct proto_msg d, ack;
@@ -878,6 +893,7 @@ static Suite *manager_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_suspend_buffer_activate_drain);
 	tcase_add_test(tc, test_drained_waits_for_quiet_source);
+	tcase_add_test(tc, test_data_vni_unknown);
 	tcase_add_test(tc, test_drained_empty_and_retransmit);
 	tcase_add_test(tc, test_duplicate_forged_stale);
 	tcase_add_test(tc, test_activated_first);
