@@ -26,7 +26,7 @@ void config_defaults(struct mgr_config *cfg)
 	cfg->policy = POLICY_ACTIVATED;
 	cfg->hold_ms = 1000;
 	cfg->linger_ms = 5000;
-	cfg->drain_quiet_ms = 20;
+	cfg->drain_quiet_ms = 50;
 	cfg->expire_ms = 30000;
 	cfg->max_packets = 65536;
 	cfg->max_bytes = 64ull << 20;
