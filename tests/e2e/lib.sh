@@ -315,6 +315,11 @@ migrate_with_stream() {
 	fi
 	"$MIG_QMP" -t 600 "$RUN/src.events.qmp" --events > "$RUN/src.events.jsonl" 2>/dev/null &
 	epid=$!
+	# Resolve the guest's address and let the bridge learn where the guest
+	# is before the stream starts: its first datagrams would otherwise wait
+	# for ARP (and leave the client's queue out of order) or be flooded to
+	# the waiting destination's tap too (and arrive twice)
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -s 1 --stats-only >/dev/null 2>&1 || true
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
 		> "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
