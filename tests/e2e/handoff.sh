@@ -71,6 +71,12 @@ case "$state" in activated|done) ;; *) fail "manager state of the VM is '$state'
 [ "$dropped" -eq 0 ] || fail "the destination filter dropped $dropped frames"
 [ "$injected" -ge "$released" ] || fail "destination filter injected $injected < $released released"
 lost=$((sent - uniq))
+# Where frames can also be dropped: the taps' queues (TX towards QEMU)
+for tap in "$LAB_TAP_SRC" "$LAB_TAP_DST"; do
+	ns=$LAB_HV
+	[ "$tap" != "$LAB_TAP_DST" ] || ns=${LAB_DST:-$LAB_HV}
+	log "$tap: $(ip -n "$ns" -s link show "$tap" | awk '/TX:/ { getline; print "tx packets " $2 ", dropped " $4 }')"
+done
 [ "$lost" -eq 0 ] || fail "$lost of $sent datagrams lost across the migration (manager buffered $buffered)"
 [ "$(json_get "$R" .stream.guest_dup)" -eq 0 ] || fail "the guest received duplicates"
 reordered=$(json_get "$R" .stream.guest_reordered)
