@@ -15,14 +15,33 @@ static bool is_redirect_peer(const struct mgr *m, const struct mig_addr *from)
 	return false;
 }
 
-bool mgr_data_vni_unknown(const struct mgr *m, const uint8_t *buf, size_t len)
+/* @from may send @vm's frames: its source, its data endpoint, or a
+ * redirect peer (*peer). */
+static bool known_sender(const struct mgr *m, const struct mig_vm *vm,
+			 const struct mig_addr *from, bool *peer)
 {
+	*peer = is_redirect_peer(m, from);
+	return *peer || addr_same_host(from, &vm->source) ||
+	       (vm->data_endpoint.len && !addr_is_any(&vm->data_endpoint) &&
+		addr_same_host(from, &vm->data_endpoint));
+}
+
+bool mgr_data_wants_control(const struct mgr *m, const uint8_t *buf,
+			    size_t len, const struct mig_addr *from)
+{
+	const struct mig_vm *vm;
 	const uint8_t *frame;
 	size_t frame_len;
 	uint32_t vni;
+	bool peer;
 
-	return !vxlan_decap(buf, len, &vni, &frame, &frame_len) &&
-	       !vmtable_by_vni(m->vms, vni);
+	if (vxlan_decap(buf, len, &vni, &frame, &frame_len))
+		return false;
+	vm = vmtable_by_vni(m->vms, vni);
+	/* No VM yet, a new source host, or a closed window: all of them a
+	 * SUSPENDING still waiting on the control socket would change. */
+	return !vm || !known_sender(m, vm, from, &peer) ||
+	       (!vm_window_open(vm) && vm->state != VM_ABORTED);
 }
 
 void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
@@ -49,10 +68,7 @@ void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
 		mgr_drop(m, NULL, DROP_UNKNOWN_VNI, 1);
 		return;
 	}
-	peer = is_redirect_peer(m, from);
-	if (!peer && !addr_same_host(from, &vm->source) &&
-	    !(vm->data_endpoint.len && !addr_is_any(&vm->data_endpoint) &&
-	      addr_same_host(from, &vm->data_endpoint))) {
+	if (!known_sender(m, vm, from, &peer)) {
 		mgr_drop(m, vm, DROP_UNKNOWN_PEER, 1);
 		return;
 	}

@@ -203,17 +203,24 @@ void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 		       const struct mig_addr *from);
 
 /**
- * mgr_data_vni_unknown() - whether a data datagram names a VNI no VM has.
+ * mgr_data_wants_control() - whether a data datagram may be waiting for a
+ * control message.
  * @m: core.
  * @buf: UDP payload (VXLAN).
  * @len: its length.
+ * @from: sender.
  *
- * The socket layer asks this to read the control socket first when a
- * frame arrives before the SUSPENDING that announces its VM.
+ * A frame may overtake the SUSPENDING that announces its migration (the
+ * two travel on different sockets).  The socket layer asks this to read
+ * the control socket first when the frame would otherwise be dropped for
+ * what that SUSPENDING changes: a VNI no VM has yet, a sender that is not
+ * the VM's known source (the VM migrates back from where it went), a
+ * window that is not open.
  *
- * Return: true for a well-formed VXLAN datagram of an unknown VNI.
+ * Return: true for a well-formed VXLAN datagram in one of these cases.
  */
-bool mgr_data_vni_unknown(const struct mgr *m, const uint8_t *buf, size_t len);
+bool mgr_data_wants_control(const struct mgr *m, const uint8_t *buf,
+			    size_t len, const struct mig_addr *from);
 
 /**
  * mgr_data_input() - handle one datagram of the data socket.

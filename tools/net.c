@@ -19,7 +19,7 @@
 #define RX_BUDGET 16
 
 struct net_rx {
-	void (*vni_unknown)(void *opaque);
+	void (*wants_control)(void *opaque);
 	void *opaque;
 	size_t buf_size;
 	uint8_t *bufs;
@@ -87,11 +87,12 @@ int net_rx_batch(struct mgr *m, struct net_rx *rx, int fd, bool control)
 			mgr_control_input(m, rx->iov[i].iov_base, len, &from);
 			continue;
 		}
-		/* A frame may overtake the SUSPENDING that announces its VM
-		 * (another socket): read the control socket first, once. */
-		if (rx->vni_unknown && !asked &&
-		    mgr_data_vni_unknown(m, rx->iov[i].iov_base, len)) {
-			rx->vni_unknown(rx->opaque);
+		/* A frame may overtake the SUSPENDING that announces its
+		 * migration (another socket): read the control socket first,
+		 * once per batch. */
+		if (rx->wants_control && !asked &&
+		    mgr_data_wants_control(m, rx->iov[i].iov_base, len, &from)) {
+			rx->wants_control(rx->opaque);
 			asked = true;
 		}
 		mgr_data_input(m, rx->iov[i].iov_base, len, &from);
@@ -271,7 +272,7 @@ struct net *net_new(struct mgr *m, GError **error)
 	}
 	n->control_rx = net_rx_new(2048);
 	n->data_rx = net_rx_new(65536);
-	n->data_rx->vni_unknown = drain_control;
+	n->data_rx->wants_control = drain_control;
 	n->data_rx->opaque = n;
 	n->control_watch = g_unix_fd_add(n->control_fd, G_IO_IN, on_readable, n);
 	n->data_watch = g_unix_fd_add(n->data_fd, G_IO_IN, on_readable, n);

@@ -253,18 +253,38 @@ START_TEST(test_drained_waits_for_quiet_source)
 }
 END_TEST
 
-/* The socket layer reads the control socket first for a frame whose VM
- * is not announced yet: mgr_data_vni_unknown() tells it when. */
-START_TEST(test_data_vni_unknown)
+/* The socket layer reads the control socket first for a frame whose
+ * migration is not announced yet: mgr_data_wants_control() tells it when
+ * (a new VM; the VM migrating back from the host it went to; a window
+ * that is closed). */
+START_TEST(test_data_wants_control)
 {
 	uint8_t buf[128];
 	size_t len = frame(uuid_a, 0, buf);
+	struct mig_addr any;
 
-	ck_assert(mgr_data_vni_unknown(m, buf, len));
-	ck_assert(!mgr_data_vni_unknown(m, buf, 4));      /* not VXLAN */
+	ck_assert(mgr_data_wants_control(m, buf, len, &src_data));
+	ck_assert(!mgr_data_wants_control(m, buf, 4, &src_data)); /* not VXLAN */
 	suspend(uuid_a);
-	ck_assert(!mgr_data_vni_unknown(m, buf, len));
+	ck_assert(!mgr_data_wants_control(m, buf, len, &src_data));
+	ck_assert(mgr_data_wants_control(m, buf, len, &stranger));
+	activate(uuid_a, PROTO_STATUS_OK);
+	advance(((int64_t)cfg.linger_ms + 100) * MS);
+	mgr_poll(m);
+	ck_assert_int_eq(vm_a()->state, VM_DONE);
+	/* window closed: even the old source waits for the control socket */
+	ck_assert(mgr_data_wants_control(m, buf, len, &src_data));
+	/* back from the destination host: its SUSPENDING makes it the source */
+	ck_assert(mgr_data_wants_control(m, buf, len, &dst_inject));
+	addr_parse("0.0.0.0:41001", &any);
+	ctl_expect(PROTO_SUSPENDING, uuid_a, seq_next++, &dst_ctl, &any,
+		   PROTO_STATUS_OK);
+	ck_assert(!mgr_data_wants_control(m, buf, len, &dst_inject));
+	mgr_data_input(m, buf, len, &dst_inject);
+	ck_assert_uint_eq(queue_len(vm_a()->queue), 1);
 	ck_assert_uint_eq(m->st.drops[DROP_UNKNOWN_VNI], 0);
+	ck_assert_uint_eq(m->st.drops[DROP_UNKNOWN_PEER], 0);
+	check_accounting();
 }
 END_TEST
 
@@ -893,7 +913,7 @@ static Suite *manager_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_suspend_buffer_activate_drain);
 	tcase_add_test(tc, test_drained_waits_for_quiet_source);
-	tcase_add_test(tc, test_data_vni_unknown);
+	tcase_add_test(tc, test_data_wants_control);
 	tcase_add_test(tc, test_drained_empty_and_retransmit);
 	tcase_add_test(tc, test_duplicate_forged_stale);
 	tcase_add_test(tc, test_activated_first);
