@@ -40,7 +40,7 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := boot migrate governor stock-stream handoff handoff-1k handoff-faults \
-	handoff-dead-manager
+	handoff-dead-manager libvirt
 
 include tests/guest.mk
 include tests/unit/unit.mk

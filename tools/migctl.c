@@ -5,7 +5,8 @@
  *   migctl [-s SOCKET] [--json] status | vms | show VM | flush VM |
  *          release VM | register VM --uuid U --mac M [--mac M...]
  *          [--ip A] [--new-ip A] [--new-mac M] [--policy P]
- *          [--dest HOST:PORT] [--vni N]
+ *          [--dest HOST:PORT] [--vni N] |
+ *          migrate DOMAIN DEST-URI [virsh migrate options...] (lvmigrate.c)
  *
  * Exit status: 0 success, 1 the daemon refused the request (unknown VM,
  * ...), 2 usage error, 3 the daemon is not reachable.
@@ -15,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gio/gio.h>
-#include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
 
-#define DEFAULT_SOCKET "/run/mig-manager/control.sock"
+#include "ctlclient.h"
+#include "lvmigrate.h"
 
 static void usage(FILE *f)
 {
@@ -33,7 +33,12 @@ static void usage(FILE *f)
 		"           [--dest HOST:PORT] [--vni N]\n"
 		"  flush VM                    drop the VM's queue (counted 'flushed')\n"
 		"  release VM                  release the queue now to the known destination\n"
-		"options: -s SOCKET (default " DEFAULT_SOCKET "), --json (machine output)\n");
+		"  migrate DOMAIN DEST-URI [virsh migrate options...] [--connect URI]\n"
+		"          [--policy dirty-factor|xen-adaptive|none] [--max-rounds N]\n"
+		"          [--remaining BYTES] [--min-bandwidth BYTES/s]\n"
+		"          [--manager HOST:PORT] [--key-file FILE] [--no-register]\n"
+		"                              virsh migrate with the governor and the handoff\n"
+		"options: -s SOCKET (default " CTL_DEFAULT_SOCKET "), --json (machine output)\n");
 }
 
 static gint64 iget(JsonObject *o, const char *k)
@@ -255,18 +260,11 @@ static char *build_request(int argc, char **argv, int i)
 
 int main(int argc, char **argv)
 {
-	const char *sock = DEFAULT_SOCKET;
+	const char *sock = CTL_DEFAULT_SOCKET;
 	bool json = false;
-	int i = 1;
-	g_autofree char *req = NULL, *line = NULL;
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GSocketClient) client = NULL;
-	g_autoptr(GSocketAddress) addr = NULL;
-	g_autoptr(GSocketConnection) conn = NULL;
-	g_autoptr(GDataInputStream) in = NULL;
-	g_autoptr(JsonParser) p = json_parser_new();
-	JsonObject *resp;
-	JsonNode *result;
+	int i = 1, rc;
+	g_autofree char *req = NULL, *msg = NULL;
+	g_autoptr(JsonNode) result = NULL;
 	const char *cmd;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -280,54 +278,24 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "migctl: unknown option '%s'\n", argv[i]);
 			usage(stderr);
-			return 2;
+			return CTL_USAGE;
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	cmd = argv[i];
+	if (!strcmp(cmd, "migrate"))
+		return lvmigrate_main(sock, argc - i, argv + i);
 	req = build_request(argc, argv, i);
 	if (!req)
-		return 2;
-
-	client = g_socket_client_new();
-	addr = g_unix_socket_address_new(sock);
-	conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL,
-				       &err);
-	if (!conn) {
-		fprintf(stderr, "migctl: cannot reach mig-manager at %s: %s (is the daemon running?)\n",
-			sock, err->message);
-		return 3;
+		return CTL_USAGE;
+	rc = ctlclient_call(sock, req, &result, &msg);
+	if (rc != CTL_OK) {
+		fprintf(stderr, "migctl: %s\n", msg);
+		return rc;
 	}
-	if (!g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
-				       req, strlen(req), NULL, NULL, &err) ||
-	    !g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
-				       "\n", 1, NULL, NULL, &err)) {
-		fprintf(stderr, "migctl: sending to %s: %s\n", sock, err->message);
-		return 3;
-	}
-	in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
-	line = g_data_input_stream_read_line(in, NULL, NULL, &err);
-	if (!line) {
-		fprintf(stderr, "migctl: no answer from %s%s%s\n", sock,
-			err ? ": " : "", err ? err->message : "");
-		return 3;
-	}
-	if (!json_parser_load_from_data(p, line, -1, &err) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		fprintf(stderr, "migctl: bad answer from the daemon: %s\n", line);
-		return 3;
-	}
-	resp = json_node_get_object(json_parser_get_root(p));
-	if (!json_object_get_boolean_member_with_default(resp, "ok", FALSE)) {
-		fprintf(stderr, "migctl: %s\n",
-			json_object_get_string_member_with_default(resp, "error",
-								   "request failed"));
-		return 1;
-	}
-	result = json_object_get_member(resp, "result");
 	if (json) {
 		g_autoptr(JsonGenerator) g = json_generator_new();
 		g_autofree char *s = NULL;

@@ -34,9 +34,17 @@ $(BUILD)/bin/mig-manager: tools/manager.c $(MIG_CORE_SRCS) $(MIG_NET_SRCS) \
 	$(CC) $(MIG_CFLAGS) -o $@ tools/manager.c $(MIG_CORE_SRCS) \
 		$(MIG_NET_SRCS) $(MIG_LIBS)
 
-$(BUILD)/bin/migctl: tools/migctl.c
+# migctl: the manager's client, and "migctl migrate" for libvirt users
+# (libvirt and libvirt-qemu for the domain and its QEMU monitor, libxml2
+# for the domain XML).
+MIGCTL_SRCS := tools/migctl.c tools/ctlclient.c tools/lvmigrate.c tools/domxml.c
+MIGCTL_HDRS := tools/ctlclient.h tools/lvmigrate.h tools/domxml.h
+MIGCTL_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 \
+	libvirt libvirt-qemu libxml-2.0)
+
+$(BUILD)/bin/migctl: $(MIGCTL_SRCS) $(MIGCTL_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(MIG_CFLAGS) -o $@ $< $(MIG_LIBS)
+	$(CC) $(MIG_CFLAGS) -o $@ $(MIGCTL_SRCS) $(MIGCTL_LIBS)
 
 # Plays the QEMUs in tests/e2e/manager.sh.
 $(BUILD)/bin/mig-peer: tests/lab/mig-peer.c $(MIG_PROTO_SRCS) $(MIG_PROTO_HDRS)
@@ -73,6 +81,16 @@ $(foreach t,$(MIG_CHECKS) proto,$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/
 	$(CC) $(MIG_CFLAGS) $(MIG_SAN) -o $@ $< $(MIG_CORE_SRCS) $(MIG_NET_SRCS) \
 		$(MIG_CHECK_LIBS)
 
+# migctl migrate's domain XML handling (also under ASan+UBSan).
+DOMXML_CHECK_LIBS = $$(pkg-config --cflags --libs json-glib-1.0 libxml-2.0 check)
+$(BUILD)/tests/check_domxml: tests/unit/check_domxml.c tools/domxml.c tools/domxml.h
+	@mkdir -p $(@D)
+	$(CC) $(MIG_CFLAGS) -o $@ $< tools/domxml.c $(DOMXML_CHECK_LIBS)
+$(BUILD)/tests/asan/check_domxml: tests/unit/check_domxml.c tools/domxml.c tools/domxml.h
+	@mkdir -p $(@D)
+	$(CC) $(MIG_CFLAGS) $(MIG_SAN) -o $@ $< tools/domxml.c $(DOMXML_CHECK_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/check_domxml $(BUILD)/tests/asan/check_domxml
 UNIT_TESTS += $(BUILD)/tests/check_proto \
 	$(foreach t,$(MIG_CHECKS),$(BUILD)/tests/check_$(t)) \
 	$(foreach t,$(MIG_CHECKS) proto,$(BUILD)/tests/asan/check_$(t))

@@ -170,7 +170,8 @@ stop_guest() {
 }
 
 # start_manager - start mig-manager in the hypervisor namespace on
-# 127.0.0.1 (control 7790, data 4789, metrics 9790) with a fresh random key
+# 127.0.0.1 (control 7790, data 4789, metrics 9790; MANAGER_ADDR moves
+# control and data to another local address) with a fresh random key
 # in $RUN/handoff.key and its control socket at $RUN/mig-manager.sock;
 # sets HANDOFF=1 so that start_guest adds the handoff objects. Extra config
 # lines for [manager] come from MANAGER_CONF.
@@ -179,8 +180,8 @@ start_manager() {
 	head -c 32 /dev/urandom > "$RUN/handoff.key"
 	cat > "$RUN/mig-manager.conf" <<-CONF
 	[manager]
-	control=127.0.0.1:7790
-	data=127.0.0.1:4789
+	control=${MANAGER_ADDR:-127.0.0.1}:7790
+	data=${MANAGER_ADDR:-127.0.0.1}:4789
 	key-file=$RUN/handoff.key
 	socket=$RUN/mig-manager.sock
 	stats=127.0.0.1:9790
@@ -290,6 +291,7 @@ wait_migration() {
 }
 
 # migrate_with_stream PPS SECONDS [PARAMETERS-JSON]
+# (STREAM_TIMELINE=FILE: mig-stream --timeline FILE, one line per echo)
 # The scenario of the migration tests and the demo: guest "src" on tap-src
 # is ready; start "dst" on tap-dst with -incoming, stream sequenced UDP
 # from the client namespace at PPS for at most SECONDS (it stops
@@ -321,7 +323,7 @@ migrate_with_stream() {
 	# the waiting destination's tap too (and arrive twice)
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -s 1 --stats-only >/dev/null 2>&1 || true
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
-		> "$RUN/stream.json" 2> "$RUN/stream.err" &
+		${STREAM_TIMELINE:+--timeline "$STREAM_TIMELINE"} > "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
 	tpid=
 	if [ "${TCP_PROBE:-0}" = 1 ]; then
