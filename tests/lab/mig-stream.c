@@ -54,6 +54,7 @@
  * @len: datagram length in bytes (header plus zero padding).
  * @json: print JSON instead of the human line.
  * @stats_only: do not send, only query the sink.
+ * @timeline: file for one line per echo (--timeline), or NULL.
  */
 struct options {
 	struct sockaddr_in dest;
@@ -65,6 +66,7 @@ struct options {
 	uint64_t len;
 	bool json;
 	bool stats_only;
+	const char *timeline;
 };
 
 /**
@@ -80,6 +82,9 @@ struct options {
  * @max_rtt_ns: longest echo round trip, owned like @echo.
  * @malformed: datagrams that did not decode, owned like @echo.
  * @recv_error: errno of a fatal receive error, 0 if none.
+ * @timeline: one line per echo (seq, send time, round trip), or NULL;
+ *	written by the receiver.
+ * @t0: CLOCK_MONOTONIC origin of the timeline's send times.
  */
 struct shared {
 	int fd;
@@ -93,6 +98,8 @@ struct shared {
 	uint64_t max_rtt_ns;
 	uint64_t malformed;
 	int recv_error;
+	FILE *timeline;
+	uint64_t t0;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -113,6 +120,8 @@ static void usage(FILE *f, const char *prog)
 		"  -l, --length BYTES    datagram size, %d-%d (default %d)\n"
 		"      --json            print one JSON object instead of the text line\n"
 		"      --stats-only      send nothing, only ask the sink (needs -s)\n"
+		"      --timeline FILE   write one line per echo: seq, send time and\n"
+		"                        round trip in ms (send time from the start)\n"
 		"  -h, --help            show this help\n"
 		"\n"
 		"Output: sent= guest_received= guest_unique= guest_lost= guest_dup=\n"
@@ -147,7 +156,7 @@ static int parse_addr(const char *s, bool with_port, struct sockaddr_in *sa)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_STATS_ONLY };
+	enum { OPT_JSON = 256, OPT_STATS_ONLY, OPT_TIMELINE };
 	static const struct option opts[] = {
 		{ "dest", required_argument, NULL, 'd' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -157,6 +166,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "length", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "stats-only", no_argument, NULL, OPT_STATS_ONLY },
+		{ "timeline", required_argument, NULL, OPT_TIMELINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -223,6 +233,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATS_ONLY:
 			o->stats_only = true;
+			break;
+		case OPT_TIMELINE:
+			o->timeline = optarg;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -332,6 +345,11 @@ static void *receiver(void *arg)
 			seqtrack_add(&sh->echo, h.seq, now);
 			if (now > h.send_ns && now - h.send_ns > sh->max_rtt_ns)
 				sh->max_rtt_ns = now - h.send_ns;
+			if (sh->timeline && h.send_ns >= sh->t0 && now >= h.send_ns)
+				fprintf(sh->timeline, "%llu %.3f %.3f\n",
+					(unsigned long long)h.seq,
+					(double)(h.send_ns - sh->t0) / 1e6,
+					(double)(now - h.send_ns) / 1e6);
 		} else if (h.type == SEQPROTO_STATS_REPLY) {
 			pthread_mutex_lock(&sh->lock);
 			sh->stats = st;
@@ -560,6 +578,17 @@ int main(int argc, char **argv)
 		return 1;
 	sh.stream_id = o.stream_id;
 	seqtrack_init(&sh.echo);
+	if (o.timeline) {
+		sh.timeline = fopen(o.timeline, "w");
+		if (!sh.timeline) {
+			fprintf(stderr, "mig-stream: --timeline %s: %s\n",
+				o.timeline, strerror(errno));
+			return 1;
+		}
+		fprintf(sh.timeline, "# seq send_ms rtt_ms (stream %u, %llu/s)\n",
+			o.stream_id, (unsigned long long)o.pps);
+	}
+	sh.t0 = mono_ns();
 	if (start_receiver(&sh, &tid) < 0)
 		return 1;
 
@@ -587,6 +616,9 @@ int main(int argc, char **argv)
 			a, ntohs(o.dest.sin_port), o.stream_id, STATS_TRIES);
 	}
 	print_summary(&o, &res, &sh, have_stats);
+	if (sh.timeline && fclose(sh.timeline) != 0)
+		fprintf(stderr, "mig-stream: --timeline %s: %s\n", o.timeline,
+			strerror(errno));
 	seqtrack_free(&sh.echo);
 	return have_stats ? 0 : 2;
 }
