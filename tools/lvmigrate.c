@@ -237,14 +237,22 @@ static void error_quiet(void *opaque, virErrorPtr err)
 	(void)err;
 }
 
+static JsonNode *json_parse(const char *s)
+{
+	g_autoptr(JsonParser) p = json_parser_new();
+
+	if (!json_parser_load_from_data(p, s, -1, NULL))
+		return NULL;
+	return json_node_copy(json_parser_get_root(p));
+}
+
 /* Run QMP @cmd with @args (may be NULL, consumed) on the domain's QEMU;
  * the "return" member, or NULL and @error. */
 static JsonNode *qmp(struct lvm *l, const char *cmd, JsonNode *args,
 		     GError **error)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(JsonParser) p = json_parser_new();
+	g_autoptr(JsonNode) root = NULL, answer = NULL;
 	g_autofree char *req = NULL;
 	char *reply = NULL;
 	JsonObject *o;
@@ -264,15 +272,15 @@ static JsonNode *qmp(struct lvm *l, const char *cmd, JsonNode *args,
 			    virGetLastErrorMessage());
 		return NULL;
 	}
-	if (!json_parser_load_from_data(p, reply, -1, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+	answer = json_parse(reply);
+	if (!answer || !JSON_NODE_HOLDS_OBJECT(answer)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "unreadable QMP reply: %.200s", reply);
 		free(reply);
 		return NULL;
 	}
 	free(reply);
-	o = json_node_get_object(json_parser_get_root(p));
+	o = json_node_get_object(answer);
 	if (json_object_has_member(o, "error")) {
 		JsonObject *e = json_object_get_object_member(o, "error");
 
@@ -286,42 +294,46 @@ static JsonNode *qmp(struct lvm *l, const char *cmd, JsonNode *args,
 		json_node_new(JSON_NODE_NULL);
 }
 
-static JsonNode *json_parse(const char *s)
+/* The QEMU of the domain knows @name as a member of an object type of its
+ * QMP schema (e.g. a migration parameter), i.e. it has the patch that adds
+ * it. */
+static bool schema_has(JsonNode *schema, const char *name)
 {
-	g_autoptr(JsonParser) p = json_parser_new();
+	JsonArray *types = JSON_NODE_HOLDS_ARRAY(schema) ?
+		json_node_get_array(schema) : NULL;
 
-	if (!json_parser_load_from_data(p, s, -1, NULL))
-		return NULL;
-	return json_node_copy(json_parser_get_root(p));
-}
+	for (unsigned int i = 0; types && i < json_array_get_length(types); i++) {
+		JsonObject *t = json_array_get_object_element(types, i);
+		JsonArray *members = t && json_object_has_member(t, "members") ?
+			json_object_get_array_member(t, "members") : NULL;
 
-/* The QEMU of the domain knows @name in its QMP schema (a parameter or
- * member name), i.e. it has the patch that adds it. */
-static bool schema_has(const char *schema, const char *name)
-{
-	g_autofree char *quoted = g_strdup_printf("\"%s\"", name);
+		for (unsigned int j = 0; members && j < json_array_get_length(members); j++) {
+			JsonObject *mb = json_array_get_object_element(members, j);
 
-	return strstr(schema, quoted) != NULL;
+			if (mb && !g_strcmp0(json_object_get_string_member_with_default(mb, "name", NULL),
+					     name))
+				return true;
+		}
+	}
+	return false;
 }
 
 static bool check_patched(struct lvm *l)
 {
 	g_autoptr(GError) err = NULL;
 	g_autoptr(JsonNode) schema = qmp(l, "query-qmp-schema", NULL, &err);
-	g_autofree char *s = NULL;
 
 	if (!schema) {
 		fprintf(stderr, "migctl: query-qmp-schema on domain '%s' failed: %s\n",
 			l->domain, err->message);
 		return false;
 	}
-	s = json_to_string(schema, FALSE);
-	if (!schema_has(s, "bandwidth-policy")) {
+	if (!schema_has(schema, "bandwidth-policy")) {
 		fprintf(stderr, "migctl: the QEMU of domain '%s' (%s) is not patched: its QMP schema has no migration parameter 'bandwidth-policy'; point <emulator> at the patched QEMU (docs/libvirt.md)\n",
 			l->domain, l->dx.emulator ? l->dx.emulator : "emulator unknown");
 		return false;
 	}
-	if (l->manager && !schema_has(s, "handoff-manager")) {
+	if (l->manager && !schema_has(schema, "handoff-manager")) {
 		fprintf(stderr, "migctl: the QEMU of domain '%s' (%s) has the governor but not the handoff patches (no 'handoff-manager' parameter); run without --manager or update QEMU\n",
 			l->domain, l->dx.emulator ? l->dx.emulator : "emulator unknown");
 		return false;
