@@ -39,14 +39,16 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 
 UNIT_TESTS :=
 HOST_TOOLS :=
-E2E_TESTS := boot migrate governor stock-stream handoff handoff-1k handoff-faults \
-	handoff-dead-manager libvirt
+E2E_TESTS := boot migrate governor stock-stream manager handoff handoff-1k \
+	handoff-faults handoff-dead-manager libvirt
 
+# One make fragment per program (lib/ is what they share), then the tests.
+include lib/lib.mk
+include manager/manager.mk
+include migctl/migctl.mk
 include tests/guest.mk
+include tests/lab/lab.mk
 include tests/unit/unit.mk
-include tools/tools.mk
-
-HOST_TOOLS += $(BUILD)/bin/mig-qmp
 
 # --- QEMU ---------------------------------------------------------------------
 
@@ -131,12 +133,6 @@ qemu: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 $(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in | qemu
 	@mkdir -p $(@D)
 	sed 's|@QEMU_BIN@|$(abspath $(QEMU_BIN))|' $< > $@ && chmod +x $@
-
-# --- tools ------------------------------------------------------------------
-
-$(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
-	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0)
 
 # --- top-level targets ------------------------------------------------------
 

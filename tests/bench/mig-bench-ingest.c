@@ -6,7 +6,7 @@
  *   1. plain sink: a sender thread blasts N VXLAN frames at full speed
  *      (sendmmsg) to a socket read by a plain recvmmsg loop;
  *   2. manager ingest: the same sender, the socket read by the manager's
- *      own receive path (net_rx_batch() -> mgr_data_input() -> queue) for
+ *      own receive path (udp_rx_batch() -> mgr_data_input() -> queue) for
  *      a suspended VM;
  *   (1 and 2 alternate ROUNDS times; rates are frames received per second
  *   between the first and the last frame, the ratio is the median's)
@@ -31,8 +31,8 @@
 
 #include <glib.h>
 
-#include "mgr.h"
-#include "net.h"
+#include "internal.h"
+#include "udp.h"
 #include "vxlan.h"
 
 static int n_frames = 200000, frame_size = 1000, rounds = 3;
@@ -106,7 +106,7 @@ struct rx_result {
 };
 
 /* Receive until 300 ms of silence; @mgr NULL = plain sink. */
-static struct rx_result receive(int fd, struct mgr *m, struct net_rx *rx)
+static struct rx_result receive(int fd, struct mgr *m, struct udp_rx *rx)
 {
 	struct rx_result r = { 0 };
 	static uint8_t bufs[64][2048];
@@ -120,7 +120,7 @@ static struct rx_result receive(int fd, struct mgr *m, struct net_rx *rx)
 		if (poll(&p, 1, r.frames ? 300 : 5000) <= 0)
 			break;
 		if (m) {
-			n = net_rx_batch(m, rx, fd, false);
+			n = udp_rx_batch(m, rx, fd, false);
 		} else {
 			for (int i = 0; i < 64; i++) {
 				iov[i].iov_base = bufs[i];
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 	double ratios[16], sink_r[16], mgr_r[16];
 	struct rx_result last_sink = { 0 }, last_mgr = { 0 };
 	struct mgr *m = NULL;
-	struct net_rx *rx = net_rx_new(65536);
+	struct udp_rx *rx = udp_rx_new(65536);
 	long rss0 = 0, rss1 = 0;
 	int opt;
 
@@ -276,7 +276,7 @@ int main(int argc, char **argv)
 		ratios[r] = mgr_r[r] / sink_r[r];
 		printf("  round %d: plain sink %.0f frames/s (%ld of %d received), manager ingest %.0f frames/s (%ld received, %" G_GUINT64_FORMAT " buffered): %.1f%%\n",
 		       r + 1, sink_r[r], last_sink.frames, n_frames, mgr_r[r],
-		       last_mgr.frames, m->st.frames_buffered, 100 * ratios[r]);
+		       last_mgr.frames, m->st.c[CTR_FRAMES_BUFFERED], 100 * ratios[r]);
 	}
 	qsort(ratios, (size_t)rounds, sizeof(double), cmp_d);
 	printf("ingest: manager / plain sink = %.1f%% (median of %d rounds; target >= 90%%)\n",
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 			t0 = now_s();
 			while (queue_len(vm->queue)) {
 				mgr_poll(m);
-				while (!net_send_outbox(m, out, out))
+				while (!udp_send_outbox(m, out, out))
 					;
 			}
 			t1 = now_s();
@@ -327,6 +327,6 @@ int main(int argc, char **argv)
 		}
 	}
 	mgr_free(m);
-	net_rx_free(rx);
+	udp_rx_free(rx);
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check_domxml - unit tests of tools/domxml.c: what migctl migrate reads
+ * check_domxml - unit tests of migctl/domxml.c: what migctl migrate reads
  * from a libvirt domain XML (identity, memory, NICs and their QEMU netdev
  * IDs, handoff objects already on the command line) and the
  * <qemu:commandline> it adds for the destination.

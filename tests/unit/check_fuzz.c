@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#include "mgr.h"
+#include "internal.h"
 #include "vxlan.h"
 
 static const uint8_t key[32] = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz";
@@ -146,14 +146,14 @@ START_TEST(test_fuzz_handlers)
 
 		for (unsigned int i = 0; i < G_N_ELEMENTS(data_reasons); i++)
 			drops += m->st.drops[data_reasons[i]];
-		ck_assert_uint_eq(m->st.data_datagrams,
-				  m->st.frames_buffered + drops);
+		ck_assert_uint_eq(m->st.c[CTR_DATA_DATAGRAMS],
+				  m->st.c[CTR_FRAMES_BUFFERED] + drops);
 		for (unsigned int i = 0; i < vms->len; i++)
 			mem += queue_mem(((struct mig_vm *)vms->pdata[i])->queue);
 		ck_assert_uint_eq(m->mem, mem);
 		/* The fuzzer reached the interesting states. */
-		ck_assert_uint_gt(m->st.frames_buffered, 0);
-		ck_assert_uint_gt(m->st.control_in[PROTO_SUSPENDING], 0);
+		ck_assert_uint_gt(m->st.c[CTR_FRAMES_BUFFERED], 0);
+		ck_assert_uint_gt(m->st.c[CTR_SUSPENDING], 0);
 		ck_assert_uint_gt(m->st.drops[DROP_AUTH_FAILURE], 0);
 		g_ptr_array_unref(vms);
 	}

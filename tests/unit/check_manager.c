@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check_manager - unit tests of the migration manager's core (tools/mgr.h):
+ * check_manager - unit tests of the migration manager's core (manager/core.h):
  * the state machine, release policies, DRAINED, caps and drop accounting,
  * replay protection, the operator requests (ctl.c's JSON) and the
  * configuration, all driven with synthetic datagrams and a fixed clock:
@@ -15,9 +15,9 @@
 #include <glib.h>
 
 #include "config.h"
-#include "ctl.h"
-#include "mgr.h"
-#include "stats.h"
+#include "admin.h"
+#include "internal.h"
+#include "metrics.h"
 #include "vxlan.h"
 
 #define MS 1000
@@ -212,7 +212,7 @@ static void check_accounting(void)
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(data_reasons); i++)
 		drops += m->st.drops[data_reasons[i]];
-	ck_assert_uint_eq(m->st.data_datagrams, m->st.frames_buffered + drops);
+	ck_assert_uint_eq(m->st.c[CTR_DATA_DATAGRAMS], m->st.c[CTR_FRAMES_BUFFERED] + drops);
 }
 
 /* --- state machine ---------------------------------------------------------- */
@@ -249,7 +249,7 @@ START_TEST(test_drained_waits_for_quiet_source)
 	out_msg(0, &d);
 	ck_assert_int_eq(d.type, PROTO_DRAINED);
 	ck_assert_uint_eq(d.frames, 6);
-	ck_assert_uint_eq(vm->c.frames_released, 6);
+	ck_assert_uint_eq(vm->c.c[CTR_FRAMES_RELEASED], 6);
 }
 END_TEST
 
@@ -321,7 +321,7 @@ START_TEST(test_suspend_buffer_activate_drain)
 	ck_assert_int_eq(d.type, PROTO_DRAINED);
 	ck_assert_uint_eq(d.frames, 10);
 	ck_assert(addr_equal(&m->out[10].to, &dst_ctl));
-	ck_assert_uint_eq(vm->c.frames_released, 10);
+	ck_assert_uint_eq(vm->c.c[CTR_FRAMES_RELEASED], 10);
 	ck_assert_uint_eq(queue_len(vm->queue), 0);
 	ck_assert_uint_eq(m->mem, 0);
 	dseq = d.sequence;
@@ -342,7 +342,7 @@ START_TEST(test_suspend_buffer_activate_drain)
 	advance(2 * SEC);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 0);
-	ck_assert_uint_eq(m->st.drained_retransmits, 0);
+	ck_assert_uint_eq(m->st.c[CTR_DRAINED_RETRANSMITS], 0);
 
 	/* Late frames within the linger time are forwarded at once. */
 	send_frames(uuid_a, 10, 2, &src_data);
@@ -390,12 +390,12 @@ START_TEST(test_drained_empty_and_retransmit)
 		ck_assert_uint_eq(d.sequence, dseq); /* same message */
 		mgr_outbox_done(m, 1);
 	}
-	ck_assert_uint_eq(m->st.drained_retransmits, 4);
+	ck_assert_uint_eq(m->st.c[CTR_DRAINED_RETRANSMITS], 4);
 	now_mono = t_first + 1550 * MS;
 	mgr_set_time(m, now_mono, now_real);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 0);
-	ck_assert_uint_eq(m->st.drained_gave_up, 1);
+	ck_assert_uint_eq(m->st.c[CTR_DRAINED_GAVE_UP], 1);
 	ck_assert(vm_a()->drained.gave_up);
 }
 END_TEST
@@ -421,9 +421,9 @@ START_TEST(test_duplicate_forged_stale)
 	ck_assert_uint_eq(ack.acked_sequence, 77);
 	ck_assert_int_eq(ack.status, PROTO_STATUS_OK);
 	mgr_outbox_done(m, 1);
-	ck_assert_uint_eq(m->st.duplicates, 1);
+	ck_assert_uint_eq(m->st.c[CTR_DUPLICATES], 1);
 	ck_assert_uint_eq(queue_len(vm_a()->queue), 4);
-	ck_assert_uint_eq(vm_a()->c.migrations, 1);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_MIGRATIONS], 1);
 
 	/* Forged: wrong key: no reply, nothing changes. */
 	memset(bad_key, 0x5a, sizeof(bad_key));
@@ -466,7 +466,7 @@ START_TEST(test_activated_first)
 	mgr_poll(m);
 	ck_assert_uint_eq(count_data_out(), 3);
 	ck_assert_uint_eq(out_frame_num(0), 0);
-	ck_assert_uint_eq(vm_a()->c.bad_state, 1);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_BAD_STATE], 1);
 }
 END_TEST
 
@@ -483,8 +483,8 @@ START_TEST(test_aborted)
 		ck_assert_uint_eq(out_frame_num(i), i);
 		ck_assert(addr_equal(&m->out[i].to, &src_data));
 	}
-	ck_assert_uint_eq(vm_a()->c.frames_returned, 5);
-	ck_assert_uint_eq(vm_a()->c.frames_released, 0);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_RETURNED], 5);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_RELEASED], 0);
 	mgr_outbox_done(m, 5);
 	/* A frame the source sent before its ABORTED follows the queue back
 	 * within the linger time; after it the window is closed. */
@@ -497,7 +497,7 @@ START_TEST(test_aborted)
 	advance((int64_t)cfg.linger_ms * MS);
 	send_frames(uuid_a, 6, 1, &src_data);
 	ck_assert_uint_eq(vm_a()->c.drops[DROP_WINDOW_CLOSED], 1);
-	ck_assert_uint_eq(vm_a()->c.frames_returned, 6);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_RETURNED], 6);
 	/* ABORTED of an unknown VM, and after activation. */
 	ctl_expect(PROTO_ABORTED, uuid_b, seq_next++, &src_ctl, NULL,
 		   PROTO_STATUS_UNKNOWN_VM);
@@ -506,7 +506,7 @@ START_TEST(test_aborted)
 	ctl_expect(PROTO_ABORTED, uuid_a, seq_next++, &src_ctl, NULL,
 		   PROTO_STATUS_BAD_STATE);
 	ck_assert_int_eq(vm_a()->state, VM_ACTIVATED);
-	ck_assert_uint_eq(vm_a()->c.migrations, 2);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_MIGRATIONS], 2);
 }
 END_TEST
 
@@ -641,7 +641,7 @@ static struct mig_vm *register_a(const char *policy, const char *dest)
 		policy ? ",\"policy\":\"" : "", policy ? policy : "",
 		policy ? "\"" : "", dest ? ",\"dest\":\"192.0.2.2:41001\"" : "",
 		"");
-	g_autofree char *r = ctl_handle(m, req);
+	g_autofree char *r = admin_handle(m, req);
 
 	(void)dest;
 	ck_assert_msg(strstr(r, "\"ok\":true"), "%s", r);
@@ -746,7 +746,7 @@ START_TEST(test_cross_segment_rewrite)
 	g_autofree char *r = NULL;
 	uint8_t new_mac[6] = { 0x52, 0x54, 0, 0xaa, 0xbb, 0xcc };
 
-	r = ctl_handle(m, "{\"cmd\":\"register\",\"vm\":\"web\","
+	r = admin_handle(m, "{\"cmd\":\"register\",\"vm\":\"web\","
 			  "\"uuid\":\"00010203-0405-0607-0809-0a0b0c0d0e0f\","
 			  "\"macs\":[\"52:54:00:12:34:56\"],\"ip\":\"10.0.0.5\","
 			  "\"new-ip\":\"10.1.0.5\",\"new-mac\":\"52:54:00:aa:bb:cc\"}");
@@ -757,10 +757,10 @@ START_TEST(test_cross_segment_rewrite)
 	mgr_poll(m);
 	ck_assert_uint_eq(count_data_out(), 2);
 	ck_assert(!memcmp(m->out[0].buf + VXLAN_HDR_LEN, new_mac, 6));
-	ck_assert_uint_eq(vm_a()->c.frames_rewritten, 2);
+	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_REWRITTEN], 2);
 	/* --new-ip without --ip is refused. */
 	g_free(r);
-	r = ctl_handle(m, "{\"cmd\":\"register\",\"vm\":\"x\","
+	r = admin_handle(m, "{\"cmd\":\"register\",\"vm\":\"x\","
 			  "\"uuid\":\"00010203-0405-0607-0809-0a0b0c0d0eff\","
 			  "\"macs\":[\"52:54:00:12:34:57\"],\"new-ip\":\"10.1.0.5\"}");
 	ck_assert_msg(strstr(r, "\"ok\":false"), "%s", r);
@@ -822,21 +822,21 @@ START_TEST(test_ctl_requests)
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 3, &src_data);
 	send_frames(uuid_b, 0, 1, &src_data);
-	r1 = ctl_handle(m, "{\"cmd\":\"status\"}");
+	r1 = admin_handle(m, "{\"cmd\":\"status\"}");
 	ck_assert_msg(strstr(r1, "\"unknown-vni\":1"), "%s", r1);
 	ck_assert_msg(strstr(r1, "\"queued-frames\":3"), "%s", r1);
-	r2 = ctl_handle(m, "{\"cmd\":\"show\",\"vm\":\"vm-a\"}");
+	r2 = admin_handle(m, "{\"cmd\":\"show\",\"vm\":\"vm-a\"}");
 	ck_assert_msg(strstr(r2, "\"state\":\"suspended\""), "%s", r2);
 	ck_assert_msg(strstr(r2, "\"frames-buffered\":3"), "%s", r2);
-	r3 = ctl_handle(m, "{\"cmd\":\"show\",\"vm\":\"nope\"}");
+	r3 = admin_handle(m, "{\"cmd\":\"show\",\"vm\":\"nope\"}");
 	ck_assert_str_eq(r3, "{\"ok\":false,\"error\":\"unknown VM 'nope'\"}");
-	r4 = ctl_handle(m, "{\"cmd\":\"release\",\"vm\":\"00010203-0405-0607-0809-0A0B0C0D0E0F\"}");
+	r4 = admin_handle(m, "{\"cmd\":\"release\",\"vm\":\"00010203-0405-0607-0809-0A0B0C0D0E0F\"}");
 	ck_assert_msg(strstr(r4, "no destination known"), "%s", r4);
-	r5 = ctl_handle(m, "{\"cmd\":\"flush\",\"vm\":\"vm-a\"}");
+	r5 = admin_handle(m, "{\"cmd\":\"flush\",\"vm\":\"vm-a\"}");
 	ck_assert_str_eq(r5, "{\"ok\":true,\"result\":{\"flushed\":3}}");
-	r6 = ctl_handle(m, "not json");
+	r6 = admin_handle(m, "not json");
 	ck_assert_msg(strstr(r6, "\"ok\":false"), "%s", r6);
-	metrics = stats_render(m);
+	metrics = metrics_render(m);
 	ck_assert_msg(strstr(metrics, "mig_manager_drops_total{reason=\"flushed\"} 3\n"), "%s", metrics);
 	ck_assert(strstr(metrics, "mig_manager_drops_total{reason=\"unknown-vni\"} 1\n"));
 	ck_assert(strstr(metrics, "mig_manager_vms{state=\"suspended\"} 1\n"));

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * check_proto - unit tests of the handoff protocol building blocks:
- * control messages (tools/proto.c), the replay cache (tools/replay.c) and
- * the VXLAN data frames (tools/vxlan.c), with the Check framework.
+ * control messages (lib/proto.c), the replay cache (lib/replay.c) and
+ * the VXLAN data frames (lib/vxlan.c), with the Check framework.
  *
  * Hand-made datagrams (struct raw) are signed here with GLib's HMAC
  * directly, so the tests also check that proto_encode()'s trailer is the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check_queue - unit tests of the per-VM frame FIFO (tools/queue.c):
+ * check_queue - unit tests of the per-VM frame FIFO (manager/queue.c):
  * order, byte and memory accounting, chunk boundaries, big frames,
  * arrival times, and the memory overhead of buffering.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check_rewrite - unit tests of the cross-segment rewrite (tools/rewrite.c):
+ * check_rewrite - unit tests of the cross-segment rewrite (manager/rewrite.c):
  * every checksum the incremental update produces is compared with one
  * computed here from scratch over the rewritten frame (RFC 1071 sum over
  * the pseudo-header and the whole L4 segment).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * check_vmtable - unit tests of the migration VM table (tools/vmtable.c)
- * and the address helpers it stores (tools/addr.c).
+ * check_vmtable - unit tests of the migration VM table (manager/vmtable.c)
+ * and the address helpers it stores (lib/addr.c).
  */
 #include <check.h>
 #include <stdlib.h>

@@ -1,15 +1,48 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Unit tests (Check) that compile sources of the patched QEMU tree.
-# Included by the top-level Makefile.
+#
+# tests/unit/unit.mk - Check unit tests of libmig, the manager's core and
+# migctl's domain XML handling; each also under AddressSanitizer +
+# UBSan.  Included by the top-level Makefile after the programs' make
+# fragments; appends to UNIT_TESTS.  (The governor's unit tests are QEMU's
+# own, tests/unit/test-migration-governor.c in the patch series, run by
+# the "qemu" suite.)
 
-CHECK_LIBS = $$(pkg-config --cflags --libs check glib-2.0) -lm
+UNIT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check) -lm
 
-# The governor's arithmetic: the same migration/bandwidth-governor.c that
-# QEMU builds, taken from the patched tree, with a minimal qemu/osdep.h.
-$(BUILD)/tests/check_governor: tests/unit/check_governor.c \
-		tests/unit/qemu-stub/qemu/osdep.h $(STAMP)/qemu-tree
+# check_proto: libmig alone.
+$(BUILD)/tests/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Itests/unit/qemu-stub -I$(QTREE)/migration -o $@ \
-		tests/unit/check_governor.c $(QTREE)/migration/bandwidth-governor.c $(CHECK_LIBS)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+$(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(UNIT_SAN) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
 
-UNIT_TESTS += $(BUILD)/tests/check_governor
+# check_vmtable, check_queue, check_rewrite, check_manager, check_config,
+# check_fuzz: the manager's core and its JSON/metrics (admin.c, metrics.c).
+UNIT_MANAGER := vmtable queue rewrite manager config fuzz
+UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS)
+
+$(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
+		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(MANAGER_CFLAGS) -DTOP='"$(abspath .)"' -o $@ $< \
+		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
+$(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/asan/check_%: \
+		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -DTOP='"$(abspath .)"' -o $@ $< \
+		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
+
+# check_domxml: migctl's domain XML handling.
+UNIT_DOMXML_LIBS = $$(pkg-config --cflags --libs json-glib-1.0 libxml-2.0 check)
+$(BUILD)/tests/check_domxml: tests/unit/check_domxml.c migctl/domxml.c migctl/domxml.h
+	@mkdir -p $(@D)
+	$(CC) $(MIGCTL_CFLAGS) -o $@ $< migctl/domxml.c $(UNIT_DOMXML_LIBS)
+$(BUILD)/tests/asan/check_domxml: tests/unit/check_domxml.c migctl/domxml.c migctl/domxml.h
+	@mkdir -p $(@D)
+	$(CC) $(MIGCTL_CFLAGS) $(UNIT_SAN) -o $@ $< migctl/domxml.c $(UNIT_DOMXML_LIBS)
+
+UNIT_TESTS += $(foreach t,proto domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
+	$(BUILD)/tests/asan/check_$(t))

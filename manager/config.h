@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.h - configuration of mig-manager (GKeyFile, group [manager] and
+ * [peers]).  The keys are defined once, in config.c's table; the example
+ * file manager/mig-manager.conf is that table printed, and
+ * docs/man/mig-manager.conf.5 documents every key (check_config holds
+ * both to the table).
+ */
+#ifndef MIG_CONFIG_H
+#define MIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "addr.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/mig-manager/mig-manager.conf"
+#define CONFIG_DEFAULT_KEY_FILE "/etc/mig-manager/handoff.key"
+#define CONFIG_MAX_PEERS 64
+#define CONFIG_KEY_MAX 1024
+
+/**
+ * enum release_policy - when buffered frames go to the destination.
+ * @POLICY_ACTIVATED: on the ACTIVATED notice (default).
+ * @POLICY_HOLD: hold-ms after SUSPENDING (not before), to the destination
+ *               once it is known.
+ * @POLICY_IMMEDIATE: at once whenever the destination is known, retrying
+ *                    sends that fail.
+ */
+enum release_policy {
+	POLICY_ACTIVATED,
+	POLICY_HOLD,
+	POLICY_IMMEDIATE,
+};
+
+/**
+ * struct mgr_config - everything the daemon reads from its config file.
+ * @control: control (protocol) socket address, default 0.0.0.0:7790.
+ * @data: data (VXLAN) socket address, default 0.0.0.0:4789.
+ * @key_file: path of the HMAC key file.
+ * @key: the key's bytes.
+ * @key_len: number of bytes in @key (1..CONFIG_KEY_MAX).
+ * @socket_path: local control socket for migctl.
+ * @stats: HTTP address of /metrics; unset (len 0) when stats= is empty.
+ * @policy: default release policy.
+ * @hold_ms: hold time of POLICY_HOLD.
+ * @linger_ms: how long after activation late frames are still forwarded.
+ * @drain_quiet_ms: DRAINED waits until no frame came for this long.
+ * @expire_ms: how long a suspended VM waits for ACTIVATED.
+ * @max_packets: per-VM queue cap, frames.
+ * @max_bytes: per-VM queue cap, frame bytes.
+ * @max_age_ms: per-VM cap on a buffered frame's age.
+ * @memory_cap: global cap on the memory all queues hold, bytes.
+ * @pace_pps: release rate per VM, frames per second (0 = unpaced).
+ * @tolerance_s: replay protection: accepted clock difference.
+ * @window_s: replay protection: how long message ids are remembered.
+ * @rcvbuf: SO_RCVBUF of the data socket, bytes.
+ * @peers: redirect peers whose plain VXLAN frames are accepted.
+ * @n_peers: entries in @peers.
+ */
+struct mgr_config {
+	struct mig_addr control;
+	struct mig_addr data;
+	char *key_file;
+	uint8_t key[CONFIG_KEY_MAX];
+	size_t key_len;
+	char *socket_path;
+	struct mig_addr stats;
+	enum release_policy policy;
+	unsigned int hold_ms;
+	unsigned int linger_ms;
+	unsigned int drain_quiet_ms;
+	unsigned int expire_ms;
+	unsigned int max_packets;
+	uint64_t max_bytes;
+	unsigned int max_age_ms;
+	uint64_t memory_cap;
+	unsigned int pace_pps;
+	unsigned int tolerance_s;
+	unsigned int window_s;
+	unsigned int rcvbuf;
+	struct mig_addr peers[CONFIG_MAX_PEERS];
+	unsigned int n_peers;
+};
+
+/**
+ * config_defaults() - fill @cfg with the documented defaults.
+ * @cfg: config; previous contents are overwritten (not freed).
+ *
+ * The key is left empty: a config without key-file= is refused.
+ */
+void config_defaults(struct mgr_config *cfg);
+
+/**
+ * config_load() - read a config file over the defaults.
+ * @cfg: config, initialised with config_defaults().
+ * @path: file name.
+ * @error: set on failure, naming the file, key and problem.
+ *
+ * Reads the key file named by key-file= as raw bytes.  Unknown keys are
+ * errors (a typo should not silently keep a default).
+ *
+ * Return: true on success.
+ */
+bool config_load(struct mgr_config *cfg, const char *path, GError **error);
+
+/**
+ * config_load_data() - like config_load(), from a string.
+ * @cfg: config, initialised with config_defaults().
+ * @text: config file contents.
+ * @error: set on failure.
+ *
+ * Return: true on success.
+ */
+bool config_load_data(struct mgr_config *cfg, const char *text,
+		      GError **error);
+
+/**
+ * config_example() - the example configuration file: every key of the
+ * table with its default (commented out) and its description.
+ *
+ * Return: the text; g_free() it.
+ */
+char *config_example(void);
+
+/**
+ * config_key_names() - the names of all [manager] keys, in table order.
+ *
+ * Return: a static NULL-terminated array.
+ */
+const char *const *config_key_names(void);
+
+/**
+ * config_key_default() - the default of a [manager] key, as written in
+ * the file.
+ * @name: key name.
+ *
+ * Return: a static string ("" for no default), or NULL for an unknown key.
+ */
+const char *config_key_default(const char *name);
+
+/**
+ * config_clear() - free what config_load() allocated.
+ * @cfg: config.
+ */
+void config_clear(struct mgr_config *cfg);
+
+/**
+ * policy_name() - name of a release policy.
+ * @p: policy.
+ *
+ * Return: "activated", "hold" or "immediate".
+ */
+const char *policy_name(enum release_policy p);
+
+/**
+ * policy_parse() - release policy from its name.
+ * @name: "activated", "hold" or "immediate".
+ * @out: set on success.
+ *
+ * Return: true if @name is known.
+ */
+bool policy_parse(const char *name, enum release_policy *out);
+
+#endif /* MIG_CONFIG_H */

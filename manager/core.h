@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * core.h - the migration manager's core: VM table, state machine, release
+ * policies, queues and drop accounting, without any socket.  This is what
+ * the daemon's socket layers (udp.c, admin.c, metrics.c) and the unit
+ * tests use; the core's own files share internal.h besides.
+ *
+ * Input comes in as datagrams (mgr_control_input(), mgr_data_input()) and
+ * operator requests (mgr_register(), mgr_flush(), mgr_release()); timers
+ * run in mgr_poll().  Output (ACKs, DRAINED, released frames) is appended
+ * to an outbox that the caller sends, in order, and empties with
+ * mgr_outbox_done().  The clock is g_get_monotonic_time() and
+ * g_get_real_time() unless mgr_set_time() fixed it (unit tests).
+ *
+ * qemu-control.c implements the control messages, datapath.c the data
+ * frames, window.c a window's timers and release, operator.c migctl's
+ * requests, core.c the rest.
+ */
+#ifndef MIG_CORE_H
+#define MIG_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "addr.h"
+#include "config.h"
+#include "replay.h"
+#include "vmtable.h"
+
+#define MGR_OUTBOX 64
+#define MGR_DRAINED_TRIES 5 /* 1 + 4 retransmissions, 1.55 s in all */
+
+/**
+ * enum mgr_error_code - codes of MGR_ERROR (operator requests).
+ * @MGR_ERROR_INVALID: invalid argument.
+ * @MGR_ERROR_EXISTS: name or VNI taken by another VM.
+ * @MGR_ERROR_NO_DESTINATION: frames to release, destination unknown.
+ */
+enum mgr_error_code {
+	MGR_ERROR_INVALID,
+	MGR_ERROR_EXISTS,
+	MGR_ERROR_NO_DESTINATION,
+};
+
+#define MGR_ERROR (mgr_error_quark())
+
+/**
+ * mgr_error_quark() - the GError domain of operator requests.
+ *
+ * Return: the quark.
+ */
+GQuark mgr_error_quark(void);
+
+/**
+ * enum mgr_sock - which socket an outbox entry leaves from.
+ * @MGR_SOCK_CONTROL: the control socket (ACK, DRAINED).
+ * @MGR_SOCK_DATA: the data socket (VXLAN frames).
+ */
+enum mgr_sock {
+	MGR_SOCK_CONTROL,
+	MGR_SOCK_DATA,
+};
+
+/**
+ * struct mgr_out - one datagram to send.
+ * @sock: socket to send it from.
+ * @to: destination.
+ * @vm: VM it belongs to (never freed while the daemon runs), or NULL.
+ * @is_frame: a released or returned data frame (counted on failure).
+ * @len: bytes in @buf.
+ * @cap: allocated size of @buf.
+ * @buf: the datagram.
+ */
+struct mgr_out {
+	enum mgr_sock sock;
+	struct mig_addr to;
+	struct mig_vm *vm;
+	bool is_frame;
+	size_t len;
+	size_t cap;
+	uint8_t *buf;
+};
+
+/**
+ * struct mgr_stats - daemon-wide counters (all cumulative; the gauges are
+ * computed from the table when asked).
+ * @drops: per drop reason.
+ * @c: the global rows of MIG_COUNTERS (lib/counters.h), by enum
+ *     mig_counter.
+ */
+struct mgr_stats {
+	uint64_t drops[DROP_N_REASONS];
+	uint64_t c[CTR_N];
+};
+
+/**
+ * struct mgr - the manager core.
+ * @cfg: configuration (borrowed; must outlive the core).
+ * @vms: the migration VM table.
+ * @replay: replay cache of control messages.
+ * @mem: memory held by all queues (sum of queue_mem()).
+ * @mem_peak: highest @mem seen.
+ * @st: counters.
+ * @out: the outbox.
+ * @n_out: entries in @out.
+ * @last_seq: last sequence used for a message the manager sends.
+ * @fixed_time: mgr_set_time() was called.
+ * @mono_us: fixed monotonic time.
+ * @real_us: fixed wall-clock time.
+ * @started_real: wall-clock µs of mgr_new().
+ */
+struct mgr {
+	const struct mgr_config *cfg;
+	struct vm_table *vms;
+	struct replay_cache *replay;
+	uint64_t mem;
+	uint64_t mem_peak;
+	struct mgr_stats st;
+	struct mgr_out out[MGR_OUTBOX];
+	unsigned int n_out;
+	uint64_t last_seq;
+	bool fixed_time;
+	int64_t mono_us;
+	int64_t real_us;
+	int64_t started_real;
+};
+
+/**
+ * mgr_new() - create a core.
+ * @cfg: configuration with a key; borrowed.
+ *
+ * Return: the core; free with mgr_free().
+ */
+struct mgr *mgr_new(const struct mgr_config *cfg);
+
+/**
+ * mgr_free() - free a core, its table and its outbox.
+ * @m: core, or NULL.
+ */
+void mgr_free(struct mgr *m);
+
+/**
+ * mgr_set_time() - fix the clock (tests); mono and real advance only by
+ * further calls.
+ * @m: core.
+ * @mono_us: monotonic µs.
+ * @real_us: wall-clock µs since the epoch.
+ */
+void mgr_set_time(struct mgr *m, int64_t mono_us, int64_t real_us);
+
+/**
+ * mgr_now() - the core's monotonic clock.
+ * @m: core.
+ *
+ * Return: µs.
+ */
+int64_t mgr_now(const struct mgr *m);
+
+/**
+ * mgr_now_real() - the core's wall clock.
+ * @m: core.
+ *
+ * Return: µs since the epoch.
+ */
+int64_t mgr_now_real(const struct mgr *m);
+
+/**
+ * mgr_control_input() - handle one datagram of the control socket.
+ * @m: core.
+ * @buf: datagram.
+ * @len: its length.
+ * @from: its source address.
+ *
+ * Verifies it (docs/protocol.md §2: size, magic, version, HMAC, type,
+ * TLVs, timestamp, replay cache), runs the state machine and queues the
+ * ACK.  Every rejected datagram is counted with its reason.
+ */
+void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
+		       const struct mig_addr *from);
+
+/**
+ * mgr_data_wants_control() - whether a data datagram may be waiting for a
+ * control message.
+ * @m: core.
+ * @buf: UDP payload (VXLAN).
+ * @len: its length.
+ * @from: sender.
+ *
+ * A frame may overtake the SUSPENDING that announces its migration (the
+ * two travel on different sockets).  The socket layer asks this to read
+ * the control socket first when the frame would otherwise be dropped for
+ * what that SUSPENDING changes: a VNI no VM has yet, a sender that is not
+ * the VM's known source (the VM migrates back from where it went), a
+ * window that is not open.
+ *
+ * Return: true for a well-formed VXLAN datagram in one of these cases.
+ */
+bool mgr_data_wants_control(const struct mgr *m, const uint8_t *buf,
+			    size_t len, const struct mig_addr *from);
+
+/**
+ * mgr_data_input() - handle one datagram of the data socket.
+ * @m: core.
+ * @buf: UDP payload (VXLAN).
+ * @len: its length.
+ * @from: its source address.
+ *
+ * Buffers the inner frame in its VM's queue, or drops and counts it.
+ */
+void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
+		    const struct mig_addr *from);
+
+/**
+ * mgr_poll() - run timers (expiry, hold, linger, age cap, DRAINED
+ * retransmission) and release frames (paced) into the outbox.
+ * @m: core.
+ *
+ * Return: µs until mgr_poll() wants to run again (0 if the outbox filled
+ * up and should be sent first), or -1 if no timer is pending.
+ */
+int64_t mgr_poll(struct mgr *m);
+
+/**
+ * mgr_outbox_done() - the caller sent the first @n outbox entries.
+ * @m: core.
+ * @n: number sent, at most @m->n_out.
+ *
+ * Remaining entries move to the front, order kept.
+ */
+void mgr_outbox_done(struct mgr *m, unsigned int n);
+
+/**
+ * mgr_send_failed() - the kernel refused outbox entry @i for good.
+ * @m: core.
+ * @i: index.
+ * @err: errno value, for the log.
+ *
+ * Counts a send error (and a dropped frame) and backs off the VM's
+ * releases (retry after 50 ms, doubling up to 1 s).
+ */
+void mgr_send_failed(struct mgr *m, unsigned int i, int err);
+
+/**
+ * struct mgr_reg - what migctl register says about a VM.
+ * @name: VM name (required).
+ * @uuid: VM UUID.
+ * @macs: its MACs.
+ * @n_macs: entries in @macs (at least 1).
+ * @ip: IP before migration, or len 0.
+ * @new_ip: IP after migration, or len 0.
+ * @new_mac: MAC after migration.
+ * @has_new_mac: @new_mac is set.
+ * @has_policy: @policy is set (else the configured default).
+ * @policy: release policy.
+ * @dest: destination injection endpoint, or len 0.
+ * @vni: VNI for redirected frames, 0 = derived from the UUID.
+ */
+struct mgr_reg {
+	const char *name;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint8_t macs[PROTO_MAX_MACS][PROTO_MAC_LEN];
+	unsigned int n_macs;
+	struct mig_addr ip;
+	struct mig_addr new_ip;
+	uint8_t new_mac[PROTO_MAC_LEN];
+	bool has_new_mac;
+	bool has_policy;
+	enum release_policy policy;
+	struct mig_addr dest;
+	uint32_t vni;
+};
+
+/**
+ * mgr_register() - create or update a VM from operator input.
+ * @m: core.
+ * @r: registration.
+ * @error: set on failure (name taken by another VM, VNI taken, --new-ip
+ *         without --ip or of another family).
+ *
+ * Return: the VM, or NULL.
+ */
+struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
+			    GError **error);
+
+/**
+ * mgr_flush() - drop a VM's queue, counted "flushed".
+ * @m: core.
+ * @vm: VM.
+ *
+ * Return: frames dropped.
+ */
+unsigned int mgr_flush(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_release() - release a VM's queue now to its known destination
+ * (a suspended VM counts as activated from now on).
+ * @m: core.
+ * @vm: VM.
+ * @error: set when frames are queued but no destination is known.
+ *
+ * Return: frames that will be released, or -1 on error.
+ */
+int mgr_release(struct mgr *m, struct mig_vm *vm, GError **error);
+
+/**
+ * mgr_shutdown() - log what each VM still holds and count it dropped
+ * ("shutdown").
+ * @m: core.
+ *
+ * Return: total frames dropped.
+ */
+uint64_t mgr_shutdown(struct mgr *m);
+
+#endif /* MIG_CORE_H */

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * net.c - UDP sockets of mig-manager: recvmmsg()/sendmmsg() batches and
+ * the main-loop glue (fd watches, one GSource whose ready time is the
+ * core's next deadline).
+ */
+#define _GNU_SOURCE
+#include "udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+/* How many recvmmsg() batches one wake-up handles before polling. */
+#define RX_BUDGET 16
+
+struct udp_rx {
+	void (*wants_control)(void *opaque);
+	void *opaque;
+	size_t buf_size;
+	uint8_t *bufs;
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
+};
+
+struct udp {
+	struct mgr *m;
+	int control_fd;
+	int data_fd;
+	guint control_watch;
+	guint data_watch;
+	struct udp_rx *control_rx;
+	struct udp_rx *data_rx;
+	GSource *timer;
+};
+
+struct udp_rx *udp_rx_new(size_t buf_size)
+{
+	struct udp_rx *rx = g_new0(struct udp_rx, 1);
+
+	rx->buf_size = buf_size;
+	rx->bufs = g_malloc(buf_size * UDP_BATCH);
+	return rx;
+}
+
+void udp_rx_free(struct udp_rx *rx)
+{
+	if (!rx)
+		return;
+	g_free(rx->bufs);
+	g_free(rx);
+}
+
+int udp_rx_batch(struct mgr *m, struct udp_rx *rx, int fd, bool control)
+{
+	bool asked = false;
+	int n;
+
+	for (int i = 0; i < UDP_BATCH; i++) {
+		rx->iov[i].iov_base = rx->bufs + (size_t)i * rx->buf_size;
+		rx->iov[i].iov_len = rx->buf_size;
+		memset(&rx->msgs[i].msg_hdr, 0, sizeof(rx->msgs[i].msg_hdr));
+		rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msgs[i].msg_hdr.msg_iovlen = 1;
+		rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
+		rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->from[i]);
+	}
+	n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		struct mig_addr from;
+		size_t len = rx->msgs[i].msg_len;
+
+		if (!addr_from_sockaddr((struct sockaddr *)&rx->from[i],
+					rx->msgs[i].msg_hdr.msg_namelen, &from))
+			continue;
+		/* A truncated datagram was longer than any valid one. */
+		if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			len = control ? PROTO_MAX_LEN + 1 : rx->buf_size;
+		if (control) {
+			mgr_control_input(m, rx->iov[i].iov_base, len, &from);
+			continue;
+		}
+		/* A frame may overtake the SUSPENDING that announces its
+		 * migration (another socket): read the control socket first,
+		 * once per batch. */
+		if (rx->wants_control && !asked &&
+		    mgr_data_wants_control(m, rx->iov[i].iov_base, len, &from)) {
+			rx->wants_control(rx->opaque);
+			asked = true;
+		}
+		mgr_data_input(m, rx->iov[i].iov_base, len, &from);
+	}
+	return n;
+}
+
+bool udp_send_outbox(struct mgr *m, int control_fd, int data_fd)
+{
+	struct mmsghdr msgs[MGR_OUTBOX];
+	struct iovec iov[MGR_OUTBOX];
+	unsigned int i = 0;
+
+	while (i < m->n_out) {
+		enum mgr_sock sock = m->out[i].sock;
+		unsigned int k = 0;
+		int r;
+
+		while (i + k < m->n_out && m->out[i + k].sock == sock) {
+			struct mgr_out *o = &m->out[i + k];
+
+			iov[k].iov_base = o->buf;
+			iov[k].iov_len = o->len;
+			memset(&msgs[k], 0, sizeof(msgs[k]));
+			msgs[k].msg_hdr.msg_iov = &iov[k];
+			msgs[k].msg_hdr.msg_iovlen = 1;
+			msgs[k].msg_hdr.msg_name = &o->to.ss;
+			msgs[k].msg_hdr.msg_namelen = o->to.len;
+			k++;
+		}
+		r = sendmmsg(sock == MGR_SOCK_CONTROL ? control_fd : data_fd,
+			     msgs, k, MSG_DONTWAIT);
+		if (r > 0) {
+			i += (unsigned int)r;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			   errno == ENOBUFS || errno == EINTR) {
+			break;
+		} else {
+			mgr_send_failed(m, i, errno);
+			i++;
+		}
+	}
+	mgr_outbox_done(m, i);
+	return m->n_out == 0;
+}
+
+int udp_socket(const struct mig_addr *a, unsigned int rcvbuf,
+		   GError **error)
+{
+	char s[ADDR_STRLEN];
+	int fd, v;
+
+	fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    "socket: %s", g_strerror(errno));
+		return -1;
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		v = 0;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+	}
+	if (rcvbuf) {
+		v = (int)rcvbuf;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	}
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len)) {
+		int e = errno;
+
+		close(fd);
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+			    "bind %s: %s", addr_format(a, s, sizeof(s)),
+			    g_strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+static void rearm(struct udp *n, int64_t delay)
+{
+	if (delay < 0)
+		g_source_set_ready_time(n->timer, -1);
+	else
+		g_source_set_ready_time(n->timer,
+					g_get_monotonic_time() + delay);
+}
+
+void udp_kick(struct udp *n)
+{
+	int64_t delay;
+
+	for (int rounds = 0;; rounds++) {
+		delay = mgr_poll(n->m);
+		if (!udp_send_outbox(n->m, n->control_fd, n->data_fd)) {
+			/* The kernel is full: try again in a millisecond. */
+			delay = 1000;
+			break;
+		}
+		if (delay != 0)
+			break;
+		if (rounds == 64) { /* let the sockets in */
+			delay = 0;
+			break;
+		}
+	}
+	rearm(n, delay);
+}
+
+static gboolean on_timer(gpointer data)
+{
+	udp_kick(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+	(void)source;
+	return cb(data);
+}
+
+static GSourceFuncs timer_funcs = {
+	.dispatch = timer_dispatch,
+};
+
+/* The data path met a frame of an unknown VNI: handle pending control
+ * datagrams (its SUSPENDING, probably) before it. */
+static void drain_control(void *opaque)
+{
+	struct udp *n = opaque;
+
+	for (int i = 0; i < RX_BUDGET; i++)
+		if (udp_rx_batch(n->m, n->control_rx, n->control_fd, true) <
+		    UDP_BATCH)
+			break;
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct udp *n = data;
+	bool control = fd == n->control_fd;
+
+	(void)cond;
+	/* Frames sent before a control message (the last frames before
+	 * ABORTED, say) are handled before it: data socket first. */
+	if (control)
+		for (int i = 0; i < RX_BUDGET; i++)
+			if (udp_rx_batch(n->m, n->data_rx, n->data_fd, false) <
+			    UDP_BATCH)
+				break;
+	for (int i = 0; i < RX_BUDGET; i++)
+		if (udp_rx_batch(n->m, control ? n->control_rx : n->data_rx,
+				 fd, control) < UDP_BATCH)
+			break;
+	udp_kick(n);
+	return G_SOURCE_CONTINUE;
+}
+
+struct udp *udp_new(struct mgr *m, GError **error)
+{
+	struct udp *n = g_new0(struct udp, 1);
+
+	n->m = m;
+	n->control_fd = n->data_fd = -1;
+	n->control_fd = udp_socket(&m->cfg->control, 0, error);
+	if (n->control_fd < 0) {
+		g_prefix_error(error, "control socket: ");
+		goto fail;
+	}
+	n->data_fd = udp_socket(&m->cfg->data, m->cfg->rcvbuf, error);
+	if (n->data_fd < 0) {
+		g_prefix_error(error, "data socket: ");
+		goto fail;
+	}
+	n->control_rx = udp_rx_new(2048);
+	n->data_rx = udp_rx_new(65536);
+	n->data_rx->wants_control = drain_control;
+	n->data_rx->opaque = n;
+	n->control_watch = g_unix_fd_add(n->control_fd, G_IO_IN, on_readable, n);
+	n->data_watch = g_unix_fd_add(n->data_fd, G_IO_IN, on_readable, n);
+	n->timer = g_source_new(&timer_funcs, sizeof(GSource));
+	g_source_set_callback(n->timer, on_timer, n, NULL);
+	g_source_set_ready_time(n->timer, -1);
+	g_source_attach(n->timer, NULL);
+	return n;
+fail:
+	udp_free(n);
+	return NULL;
+}
+
+void udp_free(struct udp *n)
+{
+	if (!n)
+		return;
+	if (n->control_watch)
+		g_source_remove(n->control_watch);
+	if (n->data_watch)
+		g_source_remove(n->data_watch);
+	if (n->timer) {
+		g_source_destroy(n->timer);
+		g_source_unref(n->timer);
+	}
+	if (n->control_fd >= 0)
+		close(n->control_fd);
+	if (n->data_fd >= 0)
+		close(n->data_fd);
+	udp_rx_free(n->control_rx);
+	udp_rx_free(n->data_rx);
+	g_free(n);
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmtable.c - the migration VM table: three GHashTables (UUID, name, VNI)
+ * over the same entries; the UUID table owns them.
+ */
+#include "vmtable.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vxlan.h"
+
+struct vm_table {
+	GHashTable *by_uuid; /* GBytes (16) -> struct mig_vm (owned) */
+	GHashTable *by_name; /* char * (entry's name) -> struct mig_vm */
+	GHashTable *by_vni;  /* GUINT_TO_POINTER(vni) -> struct mig_vm */
+};
+
+static void vm_free(gpointer data)
+{
+	struct mig_vm *vm = data;
+
+	queue_free(vm->queue);
+	g_free(vm);
+}
+
+struct vm_table *vmtable_new(void)
+{
+	struct vm_table *t = g_new0(struct vm_table, 1);
+
+	t->by_uuid = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+					   (GDestroyNotify)g_bytes_unref,
+					   vm_free);
+	t->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	t->by_vni = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return t;
+}
+
+void vmtable_free(struct vm_table *t)
+{
+	if (!t)
+		return;
+	g_hash_table_destroy(t->by_name);
+	g_hash_table_destroy(t->by_vni);
+	g_hash_table_destroy(t->by_uuid);
+	g_free(t);
+}
+
+struct mig_vm *vmtable_by_uuid(const struct vm_table *t,
+			       const uint8_t uuid[16])
+{
+	g_autoptr(GBytes) key = g_bytes_new_static(uuid, PROTO_UUID_LEN);
+
+	return g_hash_table_lookup(t->by_uuid, key);
+}
+
+struct mig_vm *vmtable_by_vni(const struct vm_table *t, uint32_t vni)
+{
+	return g_hash_table_lookup(t->by_vni, GUINT_TO_POINTER(vni));
+}
+
+struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
+			   const char *name, enum release_policy policy,
+			   int64_t now_us)
+{
+	struct mig_vm *vm;
+	uint32_t vni = vxlan_vni_for_uuid(uuid);
+
+	if (!name)
+		name = "";
+	if (vmtable_by_uuid(t, uuid) ||
+	    (*name && g_hash_table_contains(t->by_name, name)) ||
+	    strlen(name) > PROTO_NAME_MAX)
+		return NULL;
+	vm = g_new0(struct mig_vm, 1);
+	memcpy(vm->uuid, uuid, PROTO_UUID_LEN);
+	g_strlcpy(vm->name, name, sizeof(vm->name));
+	vm->policy = policy;
+	vm->state = VM_REGISTERED;
+	vm->t_registered = now_us;
+	vm->queue = queue_new();
+	g_hash_table_insert(t->by_uuid, g_bytes_new(uuid, PROTO_UUID_LEN), vm);
+	if (*vm->name)
+		g_hash_table_insert(t->by_name, vm->name, vm);
+	/* A colliding derived VNI stays unindexed until the VM sets one. */
+	if (!vmtable_by_vni(t, vni)) {
+		vm->vni = vni;
+		g_hash_table_insert(t->by_vni, GUINT_TO_POINTER(vni), vm);
+	}
+	return vm;
+}
+
+void vmtable_remove(struct vm_table *t, struct mig_vm *vm)
+{
+	g_autoptr(GBytes) key = g_bytes_new_static(vm->uuid, PROTO_UUID_LEN);
+
+	if (*vm->name && g_hash_table_lookup(t->by_name, vm->name) == vm)
+		g_hash_table_remove(t->by_name, vm->name);
+	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
+		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
+	g_hash_table_remove(t->by_uuid, key);
+}
+
+bool vmtable_set_name(struct vm_table *t, struct mig_vm *vm, const char *name)
+{
+	struct mig_vm *other;
+
+	if (!strcmp(vm->name, name))
+		return true;
+	other = *name ? g_hash_table_lookup(t->by_name, name) : NULL;
+	if (other || strlen(name) > PROTO_NAME_MAX)
+		return false;
+	if (*vm->name)
+		g_hash_table_remove(t->by_name, vm->name);
+	g_strlcpy(vm->name, name, sizeof(vm->name));
+	if (*vm->name)
+		g_hash_table_insert(t->by_name, vm->name, vm);
+	return true;
+}
+
+bool vmtable_set_vni(struct vm_table *t, struct mig_vm *vm, uint32_t vni)
+{
+	struct mig_vm *other = vmtable_by_vni(t, vni);
+
+	if (other == vm)
+		return true;
+	if (other || !vni || vni > VXLAN_VNI_MAX)
+		return false;
+	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
+		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
+	vm->vni = vni;
+	g_hash_table_insert(t->by_vni, GUINT_TO_POINTER(vni), vm);
+	return true;
+}
+
+void vmtable_clear_vni(struct vm_table *t, struct mig_vm *vm)
+{
+	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
+		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
+	vm->vni = 0;
+}
+
+bool vmtable_set_state(struct mig_vm *vm, enum vm_state state, int64_t now_us)
+{
+	if (vm->state == state)
+		return false;
+	vm->state = state;
+	if (state == VM_DONE || state == VM_ABORTED || state == VM_EXPIRED)
+		vm->t_ended = now_us;
+	return true;
+}
+
+struct mig_vm *vmtable_lookup(const struct vm_table *t, const char *key)
+{
+	uint8_t uuid[16];
+	struct mig_vm *vm = g_hash_table_lookup(t->by_name, key);
+
+	if (vm)
+		return vm;
+	if (uuid_parse(key, uuid))
+		return vmtable_by_uuid(t, uuid);
+	return NULL;
+}
+
+static gint cmp_vm(gconstpointer a, gconstpointer b)
+{
+	const struct mig_vm *x = *(struct mig_vm *const *)a;
+	const struct mig_vm *y = *(struct mig_vm *const *)b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : memcmp(x->uuid, y->uuid, PROTO_UUID_LEN);
+}
+
+GPtrArray *vmtable_list(const struct vm_table *t)
+{
+	GPtrArray *a = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, t->by_uuid);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		g_ptr_array_add(a, v);
+	g_ptr_array_sort(a, cmp_vm);
+	return a;
+}
+
+unsigned int vmtable_count(const struct vm_table *t)
+{
+	return g_hash_table_size(t->by_uuid);
+}
+
+const char *vm_state_name(enum vm_state s)
+{
+	static const char *const names[] = {
+		[VM_REGISTERED] = "registered", [VM_SUSPENDED] = "suspended",
+		[VM_ACTIVATED] = "activated",   [VM_DONE] = "done",
+		[VM_ABORTED] = "aborted",       [VM_EXPIRED] = "expired",
+	};
+
+	return (unsigned int)s < VM_N_STATES ? names[s] : "unknown";
+}
+
+bool vm_window_open(const struct mig_vm *vm)
+{
+	return vm->state == VM_SUSPENDED || vm->state == VM_ACTIVATED;
+}

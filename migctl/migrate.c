@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * migrate.c - "migctl migrate": virsh migrate with the bandwidth
+ * governor and the migration handoff, for libvirt users
+ * (docs/libvirt.md, migctl(8)).
+ *
+ *   migctl [-s SOCKET] migrate DOMAIN DEST-URI [virsh migrate options...]
+ *          [--connect URI] [--policy dirty-factor|xen-adaptive|none]
+ *          [--max-rounds N] [--remaining BYTES] [--min-bandwidth BYTES/s]
+ *          [--manager HOST:PORT] [--key-file FILE] [--no-register]
+ *
+ * The steps, in order: find the running domain and read its XML; check
+ * from the QMP schema that its QEMU is patched; with --manager, check the
+ * key file and that the manager answers, put the handoff objects on both
+ * QEMUs and register the VM; set the governor's parameters; run virsh
+ * migrate with the user's options while printing each governor round;
+ * print the manager's counts of this migration; exit with virsh's
+ * status.  The files of each step are listed in migrate-internal.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <libvirt/virterror.h>
+
+#include "admin-client.h"
+#include "migrate.h"
+#include "migrate-internal.h"
+
+static void error_quiet(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+static bool refused(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static bool refused(GError **error, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, MIGCTL_ERROR, MIGCTL_REFUSED, msg);
+	return false;
+}
+
+/* Connect to libvirt, find the running domain and read its XML. */
+static bool open_domain(struct migrate *l, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	char *xml;
+
+	virSetErrorFunc(NULL, error_quiet);
+	if (virEventRegisterDefaultImpl() < 0)
+		return refused(error, "libvirt event loop: %s", virGetLastErrorMessage());
+	l->conn = virConnectOpenAuth(l->connect, virConnectAuthPtrDefault, 0);
+	if (!l->conn)
+		return refused(error, "cannot connect to libvirt%s%s: %s",
+			       l->connect ? " at " : "", l->connect ? l->connect : "",
+			       virGetLastErrorMessage());
+	l->dom = virDomainLookupByName(l->conn, l->domain);
+	if (!l->dom)
+		l->dom = virDomainLookupByUUIDString(l->conn, l->domain);
+	if (!l->dom)
+		return refused(error, "domain '%s' not found on %s", l->domain,
+			       l->connect ? l->connect : "the default libvirt connection");
+	if (virDomainIsActive(l->dom) != 1)
+		return refused(error, "domain '%s' is not running", l->domain);
+	xml = virDomainGetXMLDesc(l->dom, 0);
+	if (!xml || !domxml_parse(xml, &l->dx, &err)) {
+		refused(error, "cannot read the XML of domain '%s': %s", l->domain,
+			xml ? err->message : virGetLastErrorMessage());
+		free(xml);
+		return false;
+	}
+	free(xml);
+	return true;
+}
+
+/* --manager: a NIC to hand off, a readable key file, a manager that
+ * answers.  *nic is set to the NIC. */
+static bool check_handoff(struct migrate *l, const struct domxml_nic **nic,
+			  GError **error)
+{
+	g_autoptr(JsonNode) st = NULL;
+	GStatBuf sb = { 0 };
+
+	if (!l->dx.nics->len)
+		return refused(error, "domain '%s' has no network interface to hand off",
+			       l->domain);
+	*nic = &g_array_index(l->dx.nics, struct domxml_nic, 0);
+	if (l->dx.nics->len > 1)
+		migctl_note("%s: the handoff covers its first NIC (%s) only",
+			    l->domain, (*nic)->mac);
+	if (g_stat(l->key_file, &sb) < 0 || access(l->key_file, R_OK) < 0 ||
+	    !sb.st_size)
+		return refused(error, "key file %s: %s (the key shared with mig-manager, at the same path on every host)",
+			       l->key_file, sb.st_size ? g_strerror(errno) : "empty");
+	st = admin_simple(l->sock, "status", NULL, error);
+	return st != NULL;
+}
+
+/* Everything before virsh runs; the VM's manager entry before it in
+ * *before. */
+static bool prepare(struct migrate *l, JsonNode **before, GError **error)
+{
+	const struct domxml_nic *nic = NULL;
+
+	if (!open_domain(l, error) || !qmp_check_patched(l, error))
+		return false;
+	if (l->manager && !check_handoff(l, &nic, error))
+		return false;
+	if (!migrate_defaults(l, error))
+		return false;
+	if (l->manager && (!handoff_source_objects(l, nic, error) ||
+			   !handoff_dest_xml(l, nic, error)))
+		return false;
+	if (!qmp_set_parameters(l, error))
+		return false;
+	if (l->manager) {
+		if (!l->no_register && !handoff_register(l, error))
+			return false;
+		*before = report_manager_vm(l);
+	}
+	return true;
+}
+
+static int run(struct migrate *l)
+{
+	g_autoptr(JsonNode) before = NULL;
+	g_autoptr(GError) err = NULL;
+	GThread *thread;
+	int rc;
+
+	if (!prepare(l, &before, &err))
+		return migctl_fail(err);
+	thread = report_start(l);
+	rc = virsh_run(l);
+	report_stop(l, thread);
+	if (l->manager)
+		report_manager(l, before, rc);
+	migctl_note("virsh migrate exited with status %d", rc);
+	return rc;
+}
+
+int migrate_main(const struct migctl_opts *o, int argc, char **argv)
+{
+	struct migrate l = {
+		.sock = o->sock,
+		.policy = "dirty-factor",
+		.key_file = MIGRATE_DEFAULT_KEY_FILE,
+		.max_rounds = -1,
+		.remaining = -1,
+		.min_bw = -1,
+		.xml_arg = -1,
+		.bandwidth_mib = -1,
+		.report_timer = -1,
+		.report_cb = -1,
+	};
+	g_autoptr(GError) err = NULL;
+	int rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: migctl [-s SOCKET] migrate " MIGRATE_ARGS "\n"
+		       "  e.g.   migctl migrate web1 qemu+tcp://host-b/system --live --verbose \\\n"
+		       "             --manager 10.0.0.5:7790\n");
+		return MIGCTL_OK;
+	}
+	g_mutex_init(&l.lock);
+	l.virsh = g_ptr_array_new_with_free_func(g_free);
+	if (migrate_parse_args(&l, argc, argv, &err))
+		rc = run(&l);
+	else
+		rc = migctl_usage_error("migrate", "%s", err->message);
+	if (l.dest_xml_file) {
+		g_unlink(l.dest_xml_file);
+		g_free(l.dest_xml_file);
+	}
+	domxml_clear(&l.dx);
+	if (l.dom)
+		virDomainFree(l.dom);
+	if (l.conn)
+		virConnectClose(l.conn);
+	g_ptr_array_unref(l.virsh);
+	g_mutex_clear(&l.lock);
+	return rc;
+}

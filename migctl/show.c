@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * show.c - migctl's text output.  The counter lines come from the table
+ * of counters (lib/counters.h): one line per group, its rows in order.
+ */
+#include "show.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "counters.h"
+
+gint64 json_int(JsonObject *o, const char *k)
+{
+	JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_int(n) : 0;
+}
+
+const char *json_str(JsonObject *o, const char *k)
+{
+	JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+	    json_node_get_value_type(n) != G_TYPE_STRING)
+		return "-";
+	return json_node_get_string(n);
+}
+
+JsonObject *json_obj(JsonObject *o, const char *k)
+{
+	JsonNode *n = o ? json_object_get_member(o, k) : NULL;
+
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static void show_drops(JsonObject *drops)
+{
+	GList *keys = drops ? json_object_get_members(drops) : NULL;
+
+	printf("drops:");
+	if (!keys)
+		printf(" none");
+	for (GList *k = keys; k; k = k->next)
+		printf(" %s %" G_GINT64_FORMAT "%s", (char *)k->data,
+		       json_int(drops, k->data), k->next ? "," : "");
+	printf("\n");
+	g_list_free(keys);
+}
+
+/* One line per group of the rows of @scope: "group: text N, text N". */
+static void show_counters(JsonObject *c, int scope, int width)
+{
+	const char *group = NULL;
+
+	for (int i = 0; i < CTR_N; i++) {
+		const struct mig_counter_info *r = mig_counter_info(i);
+
+		if (!(r->scope & scope))
+			continue;
+		if (!group || strcmp(group, r->group)) {
+			g_autofree char *label = g_strdup_printf("%s:", r->group);
+
+			if (group)
+				printf("\n");
+			printf("%-*s %s %" G_GINT64_FORMAT, width, label, r->text,
+			       json_int(c, r->name));
+			group = r->group;
+		} else {
+			printf(", %s %" G_GINT64_FORMAT, r->text,
+			       json_int(c, r->name));
+		}
+	}
+	if (group)
+		printf("\n");
+}
+
+void show_status(JsonObject *r)
+{
+	JsonObject *st = json_obj(r, "states");
+	GList *states = st ? json_object_get_members(st) : NULL;
+
+	printf("mig-manager %s, up %" G_GINT64_FORMAT " s: control %s, data %s, policy %s\n",
+	       json_str(r, "version"), json_int(r, "uptime-s"),
+	       json_str(r, "control"), json_str(r, "data"),
+	       json_str(r, "release-policy"));
+	printf("vms: %" G_GINT64_FORMAT " (", json_int(r, "vms"));
+	for (GList *s = states; s; s = s->next)
+		printf("%s %" G_GINT64_FORMAT "%s", (char *)s->data,
+		       json_int(st, s->data), s->next ? ", " : "");
+	printf(")\n");
+	g_list_free(states);
+	printf("queued: %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
+	       " bytes; memory %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+	       " bytes (peak %" G_GINT64_FORMAT ")\n",
+	       json_int(r, "queued-frames"), json_int(r, "queued-bytes"),
+	       json_int(r, "memory"), json_int(r, "memory-cap"),
+	       json_int(r, "memory-peak"));
+	show_counters(json_obj(r, "counters"), CTR_GLOBAL, 0);
+	show_drops(json_obj(r, "drops"));
+}
+
+void show_vms(JsonArray *a)
+{
+	printf("%-16s %-36s %-10s %-9s %6s %8s %8s %8s %7s\n", "NAME", "UUID",
+	       "STATE", "POLICY", "QUEUED", "BUFFERED", "RELEASED", "RETURNED",
+	       "DROPPED");
+	for (unsigned int i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *v = json_array_get_object_element(a, i);
+		JsonObject *c = json_obj(v, "counters"), *q = json_obj(v, "queue");
+		const char *name = json_str(v, "name");
+
+		printf("%-16s %-36s %-10s %-9s %6" G_GINT64_FORMAT " %8" G_GINT64_FORMAT
+		       " %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %7" G_GINT64_FORMAT "\n",
+		       *name ? name : "-", json_str(v, "uuid"),
+		       json_str(v, "state"), json_str(v, "policy"),
+		       json_int(q, "frames"),
+		       json_int(c, mig_counter_info(CTR_FRAMES_BUFFERED)->name),
+		       json_int(c, mig_counter_info(CTR_FRAMES_RELEASED)->name),
+		       json_int(c, mig_counter_info(CTR_FRAMES_RETURNED)->name),
+		       json_int(c, MIG_VM_FRAMES_DROPPED));
+	}
+}
+
+void show_vm(JsonObject *v)
+{
+	JsonObject *t = json_obj(v, "times"), *q = json_obj(v, "queue");
+	JsonObject *d = json_obj(v, "drained");
+	JsonNode *mn = json_object_get_member(v, "macs");
+	JsonArray *macs = mn && JSON_NODE_HOLDS_ARRAY(mn) ?
+		json_node_get_array(mn) : NULL;
+
+	printf("name:            %s\n", json_str(v, "name"));
+	printf("uuid:            %s\n", json_str(v, "uuid"));
+	printf("vni:             %" G_GINT64_FORMAT "\n", json_int(v, "vni"));
+	printf("state:           %s\n", json_str(v, "state"));
+	printf("policy:          %s\n", json_str(v, "policy"));
+	printf("macs:           ");
+	for (unsigned int i = 0; macs && i < json_array_get_length(macs); i++)
+		printf(" %s", json_array_get_string_element(macs, i));
+	printf("\n");
+	printf("ip:              %s -> %s\n", json_str(v, "ip"),
+	       json_str(v, "new-ip"));
+	printf("new mac:         %s\n", json_str(v, "new-mac"));
+	printf("source:          %s (data endpoint %s)\n", json_str(v, "source"),
+	       json_str(v, "data-endpoint"));
+	printf("destination:     %s (DRAINED to %s)\n",
+	       json_str(v, "inject-endpoint"), json_str(v, "drained-to"));
+	printf("times:           registered %s, suspended %s, activated %s, ended %s\n",
+	       json_str(t, "registered"), json_str(t, "suspended"),
+	       json_str(t, "activated"), json_str(t, "ended"));
+	printf("queue:           %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
+	       " bytes, memory %" G_GINT64_FORMAT ", oldest %" G_GINT64_FORMAT " ms\n",
+	       json_int(q, "frames"), json_int(q, "bytes"), json_int(q, "memory"),
+	       json_int(q, "oldest-ms"));
+	printf("drained:         %s (frames %" G_GINT64_FORMAT ", transmissions %"
+	       G_GINT64_FORMAT ")\n", json_str(d, "state"), json_int(d, "frames"),
+	       json_int(d, "transmissions"));
+	show_counters(json_obj(v, "counters"), CTR_VM, 16);
+	printf("%-16s %" G_GINT64_FORMAT "\n", "dropped:",
+	       json_int(json_obj(v, "counters"), MIG_VM_FRAMES_DROPPED));
+	show_drops(json_obj(v, "drops"));
+}
+
+void show_json(JsonNode *n)
+{
+	g_autoptr(JsonGenerator) g = json_generator_new();
+	g_autofree char *s = NULL;
+
+	json_generator_set_root(g, n);
+	json_generator_set_pretty(g, TRUE);
+	s = json_generator_to_data(g, NULL);
+	printf("%s\n", s);
+}

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tests/lab/lab.mk - host-side programs of the end-to-end tests and the
+# benchmarks: mig-qmp (QMP client), mig-peer (plays the QEMUs against
+# mig-manager), mig-bench-ingest (the manager's ingest benchmark).
+# mig-stream and mig-tcpstall are in tests/guest.mk (they share the
+# guest's sequence code).  Included by the top-level Makefile after
+# lib/lib.mk and manager/manager.mk.
+
+$(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
+	@mkdir -p $(@D)
+	$(CC) $(MIG_WARN) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0)
+
+$(BUILD)/bin/mig-peer: tests/lab/mig-peer.c $(LIBMIG) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIBMIG) $$(pkg-config --libs glib-2.0)
+
+HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer
+
+# Benchmark (not part of make check).
+$(BUILD)/bin/mig-bench-ingest: tests/bench/mig-bench-ingest.c $(LIBMIG) \
+		$(MANAGER_CORE_SRCS) $(MANAGER_HDRS) manager/udp.c
+	@mkdir -p $(@D)
+	$(CC) $(MANAGER_CFLAGS) -O2 -o $@ $< $(MANAGER_CORE_SRCS) manager/udp.c \
+		$(LIBMIG) $(MANAGER_LIBS) -lpthread
+
+.PHONY: bench-manager
+bench-manager: $(BUILD)/bin/mig-bench-ingest
+	$(BUILD)/bin/mig-bench-ingest $(BENCH_ARGS)
