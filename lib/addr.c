@@ -163,7 +163,7 @@ bool addr_is_any(const struct mig_addr *a)
 		       16);
 }
 
-bool addr_from_endpoint(const struct proto_endpoint *ep,
+bool addr_from_endpoint(const HandoffEndpoint *ep,
 			const struct mig_addr *from, struct mig_addr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -196,7 +196,7 @@ bool addr_from_endpoint(const struct proto_endpoint *ep,
 	return true;
 }
 
-bool addr_to_endpoint(const struct mig_addr *a, struct proto_endpoint *ep)
+bool addr_to_endpoint(const struct mig_addr *a, HandoffEndpoint *ep)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->port = addr_port(a);

@@ -2,7 +2,7 @@
 /*
  * addr.h - UDP socket addresses of the migration manager: parse
  * "HOST:PORT" / "[V6]:PORT", print them, compare hosts, and convert to and
- * from the endpoints of the handoff protocol (struct proto_endpoint).
+ * from the endpoints of the handoff protocol (HandoffEndpoint).
  */
 #ifndef MIG_ADDR_H
 #define MIG_ADDR_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "proto.h"
+#include "wire.h"
 
 #define ADDR_STRLEN 64
 
@@ -120,7 +120,7 @@ bool addr_is_any(const struct mig_addr *a);
  *
  * Return: true on success, false for an unknown family.
  */
-bool addr_from_endpoint(const struct proto_endpoint *ep,
+bool addr_from_endpoint(const HandoffEndpoint *ep,
 			const struct mig_addr *from, struct mig_addr *out);
 
 /**
@@ -130,6 +130,6 @@ bool addr_from_endpoint(const struct proto_endpoint *ep,
  *
  * Return: true on success.
  */
-bool addr_to_endpoint(const struct mig_addr *a, struct proto_endpoint *ep);
+bool addr_to_endpoint(const struct mig_addr *a, HandoffEndpoint *ep);
 
 #endif /* MIG_ADDR_H */

@@ -14,7 +14,7 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 
-#include "vxlan.h"
+#include "wire.h"
 
 #define MAX_LINE 65536
 
@@ -280,8 +280,8 @@ static char *do_register(struct mgr *m, JsonObject *o)
 		json_object_get_array_member(o, "macs") : NULL;
 	for (unsigned int i = 0; macs && i < json_array_get_length(macs); i++) {
 		s = json_array_get_string_element(macs, i);
-		if (r.n_macs == PROTO_MAX_MACS)
-			return reply_err("register: at most %d MACs", PROTO_MAX_MACS);
+		if (r.n_macs == HANDOFF_MAX_MACS)
+			return reply_err("register: at most %d MACs", HANDOFF_MAX_MACS);
 		if (!s || !mac_parse(s, r.macs[r.n_macs]))
 			return reply_err("register: '%s' is not a MAC address",
 					 s ? s : "?");
@@ -306,8 +306,8 @@ static char *do_register(struct mgr *m, JsonObject *o)
 	if (json_object_has_member(o, "vni")) {
 		gint64 v = json_object_get_int_member(o, "vni");
 
-		if (v <= 0 || v > VXLAN_VNI_MAX)
-			return reply_err("register: --vni must be 1..%u", VXLAN_VNI_MAX);
+		if (v <= 0 || v > HANDOFF_VXLAN_VNI_MAX)
+			return reply_err("register: --vni must be 1..%u", HANDOFF_VXLAN_VNI_MAX);
 		r.vni = (uint32_t)v;
 	}
 	vm = mgr_register(m, &r, &err);

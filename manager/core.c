@@ -21,7 +21,7 @@ struct mgr *mgr_new(const struct mgr_config *cfg)
 
 	m->cfg = cfg;
 	m->vms = vmtable_new();
-	m->replay = replay_new((uint64_t)cfg->window_s * G_USEC_PER_SEC,
+	m->replay = handoff_replay_new((uint64_t)cfg->window_s * G_USEC_PER_SEC,
 			       (uint64_t)cfg->tolerance_s * G_USEC_PER_SEC);
 	g_assert(m->replay); /* config_load() checked window >= 2 tolerance */
 	m->started_real = g_get_real_time();
@@ -33,7 +33,7 @@ void mgr_free(struct mgr *m)
 	if (!m)
 		return;
 	vmtable_free(m->vms);
-	replay_free(m->replay);
+	handoff_replay_free(m->replay);
 	for (unsigned int i = 0; i < MGR_OUTBOX; i++)
 		g_free(m->out[i].buf);
 	g_free(m);
@@ -144,19 +144,19 @@ void mgr_send_failed(struct mgr *m, unsigned int i, int err)
 		g_strerror(err));
 }
 
-bool mgr_send_control(struct mgr *m, const struct proto_msg *msg,
+bool mgr_send_control(struct mgr *m, const HandoffMsg *msg,
 		      const struct mig_addr *to, struct mig_vm *vm)
 {
-	struct mgr_out *o = mgr_outbox_slot(m, PROTO_MAX_LEN);
+	struct mgr_out *o = mgr_outbox_slot(m, HANDOFF_MAX_LEN);
 	int n;
 
 	if (!o)
 		return false;
-	n = proto_encode(msg, m->cfg->key, m->cfg->key_len, o->buf, o->cap);
+	n = handoff_msg_encode(msg, m->cfg->key, m->cfg->key_len, o->buf, o->cap);
 	if (n <= 0) {
 		m->n_out--;
-		g_warning("cannot encode %s: %s", proto_type_name(msg->type),
-			  proto_strerror(n));
+		g_warning("cannot encode %s: %s", handoff_msg_type_name(msg->type),
+			  handoff_strerror(n));
 		return false;
 	}
 	o->len = (size_t)n;

@@ -26,7 +26,7 @@
 
 #include "addr.h"
 #include "config.h"
-#include "replay.h"
+#include "wire.h"
 #include "vmtable.h"
 
 #define MGR_OUTBOX 64
@@ -114,7 +114,7 @@ struct mgr_stats {
 struct mgr {
 	const struct mgr_config *cfg;
 	struct vm_table *vms;
-	struct replay_cache *replay;
+	HandoffReplayCache *replay;
 	uint64_t mem;
 	uint64_t mem_peak;
 	struct mgr_stats st;
@@ -259,12 +259,12 @@ void mgr_send_failed(struct mgr *m, unsigned int i, int err);
  */
 struct mgr_reg {
 	const char *name;
-	uint8_t uuid[PROTO_UUID_LEN];
-	uint8_t macs[PROTO_MAX_MACS][PROTO_MAC_LEN];
+	uint8_t uuid[HANDOFF_UUID_LEN];
+	uint8_t macs[HANDOFF_MAX_MACS][HANDOFF_MAC_LEN];
 	unsigned int n_macs;
 	struct mig_addr ip;
 	struct mig_addr new_ip;
-	uint8_t new_mac[PROTO_MAC_LEN];
+	uint8_t new_mac[HANDOFF_MAC_LEN];
 	bool has_new_mac;
 	bool has_policy;
 	enum release_policy policy;

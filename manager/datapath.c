@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-#include "vxlan.h"
+#include "wire.h"
 
 static bool is_redirect_peer(const struct mgr *m, const struct mig_addr *from)
 {
@@ -35,7 +35,7 @@ bool mgr_data_wants_control(const struct mgr *m, const uint8_t *buf,
 	uint32_t vni;
 	bool peer;
 
-	if (vxlan_decap(buf, len, &vni, &frame, &frame_len))
+	if (handoff_vxlan_decap(buf, len, &vni, &frame, &frame_len))
 		return false;
 	vm = vmtable_by_vni(m->vms, vni);
 	/* No VM yet, a new source host, or a closed window: all of them a
@@ -57,9 +57,9 @@ void mgr_data_input(struct mgr *m, const uint8_t *buf, size_t len,
 	int err;
 
 	mgr_count(m, NULL, CTR_DATA_DATAGRAMS, 1);
-	err = vxlan_decap(buf, len, &vni, &frame, &frame_len);
+	err = handoff_vxlan_decap(buf, len, &vni, &frame, &frame_len);
 	if (err) {
-		mgr_drop(m, NULL, err == VXLAN_ERR_NO_VNI ? DROP_NO_VNI
+		mgr_drop(m, NULL, err == HANDOFF_ERR_NO_VNI ? DROP_NO_VNI
 							  : DROP_SHORT, 1);
 		return;
 	}

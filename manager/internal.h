@@ -65,7 +65,7 @@ struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
  *
  * Return: true if queued.
  */
-bool mgr_send_control(struct mgr *m, const struct proto_msg *msg,
+bool mgr_send_control(struct mgr *m, const HandoffMsg *msg,
 		      const struct mig_addr *to, struct mig_vm *vm);
 
 /**

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 			fputs(ex, stdout);
 		else
 			printf("mig-manager %s (protocol version %d)\n",
-			       MIG_VERSION, PROTO_VERSION);
+			       MIG_VERSION, HANDOFF_VERSION);
 		return 0;
 	}
 	if (argc > 1) {

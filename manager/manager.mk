@@ -13,10 +13,10 @@ MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
 	manager/queue.c manager/rewrite.c manager/config.c
 MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/metrics.c
 MANAGER_HDRS := $(wildcard manager/*.h)
-MANAGER_CFLAGS = $(MIG_WARN) $(CFLAGS) -Ilib -Imanager \
+MANAGER_CFLAGS = $(LIB_CFLAGS) -Imanager \
 	-DMIG_VERSION='"$(MIG_VERSION)"' -DG_LOG_DOMAIN='"mig-manager"' \
 	-DG_LOG_USE_STRUCTURED
-MANAGER_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0)
+MANAGER_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0) $(LIB_LIBS)
 
 $(BUILD)/bin/mig-manager: manager/main.c $(MANAGER_CORE_SRCS) \
 		$(MANAGER_NET_SRCS) $(MANAGER_HDRS) $(LIBMIG)

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "vxlan.h"
+#include "wire.h"
 
 struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 			    GError **error)
@@ -16,10 +16,10 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 	struct mig_vm *named = vmtable_lookup(m->vms, r->name);
 	char id[37];
 
-	if (!r->name || !*r->name || strlen(r->name) > PROTO_NAME_MAX) {
+	if (!r->name || !*r->name || strlen(r->name) > HANDOFF_TEXT_MAX) {
 		g_set_error(error, MGR_ERROR, MGR_ERROR_INVALID,
 			    "a VM name of 1..%d bytes is required",
-			    PROTO_NAME_MAX);
+			    HANDOFF_TEXT_MAX);
 		return NULL;
 	}
 	if (uuid_parse(r->name, (uint8_t[16]){ 0 })) {
@@ -33,9 +33,9 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 			    uuid_format(named->uuid, id));
 		return NULL;
 	}
-	if (!r->n_macs || r->n_macs > PROTO_MAX_MACS) {
+	if (!r->n_macs || r->n_macs > HANDOFF_MAX_MACS) {
 		g_set_error(error, MGR_ERROR, MGR_ERROR_INVALID,
-			    "1..%d MAC addresses are required", PROTO_MAX_MACS);
+			    "1..%d MAC addresses are required", HANDOFF_MAX_MACS);
 		return NULL;
 	}
 	if (r->new_ip.len && (!r->ip.len ||
@@ -47,7 +47,7 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 	if (r->vni) {
 		struct mig_vm *other = vmtable_by_vni(m->vms, r->vni);
 
-		if (r->vni > VXLAN_VNI_MAX || (other && other != vm)) {
+		if (r->vni > HANDOFF_VXLAN_VNI_MAX || (other && other != vm)) {
 			g_set_error(error, MGR_ERROR, MGR_ERROR_EXISTS,
 				    "VNI %u is invalid or taken", r->vni);
 			return NULL;

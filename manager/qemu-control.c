@@ -7,54 +7,54 @@
 
 #include <string.h>
 
-#include "vxlan.h"
+#include "wire.h"
 
 /* The per-type and per-status rows of lib/counters.h are in wire order. */
 G_STATIC_ASSERT(CTR_DRAINED_RECEIVED - CTR_SUSPENDING ==
-		PROTO_DRAINED - PROTO_SUSPENDING);
+		HANDOFF_MSG_DRAINED - HANDOFF_MSG_SUSPENDING);
 G_STATIC_ASSERT(CTR_ACKS_BUSY - CTR_ACKS_OK ==
-		PROTO_STATUS_BUSY - PROTO_STATUS_OK);
+		HANDOFF_STATUS_BUSY - HANDOFF_STATUS_OK);
 
 static enum drop_reason drop_for(int err)
 {
 	switch (err) {
-	case PROTO_ERR_TOO_LONG:
+	case HANDOFF_ERR_TOO_LONG:
 		return DROP_TOO_LONG;
-	case PROTO_ERR_BAD_MAGIC:
+	case HANDOFF_ERR_BAD_MAGIC:
 		return DROP_BAD_MAGIC;
-	case PROTO_ERR_BAD_VERSION:
+	case HANDOFF_ERR_BAD_VERSION:
 		return DROP_BAD_VERSION;
-	case PROTO_ERR_AUTH:
+	case HANDOFF_ERR_AUTH:
 		return DROP_AUTH_FAILURE;
-	case PROTO_ERR_BAD_TYPE:
+	case HANDOFF_ERR_BAD_TYPE:
 		return DROP_BAD_TYPE;
-	case PROTO_ERR_MISSING_FIELD:
+	case HANDOFF_ERR_MISSING_FIELD:
 		return DROP_MISSING_FIELD;
 	default:
 		return DROP_MALFORMED;
 	}
 }
 
-static void send_ack(struct mgr *m, const struct proto_msg *msg,
+static void send_ack(struct mgr *m, const HandoffMsg *msg,
 		     uint16_t status, const struct mig_addr *to,
 		     struct mig_vm *vm)
 {
-	struct proto_msg ack;
+	HandoffMsg ack;
 
 	memset(&ack, 0, sizeof(ack));
-	ack.type = PROTO_ACK;
+	ack.type = HANDOFF_MSG_ACK;
 	ack.sequence = mgr_next_sequence(m);
 	ack.timestamp_us = (uint64_t)mgr_now_real(m);
-	memcpy(ack.uuid, msg->uuid, PROTO_UUID_LEN);
+	memcpy(ack.uuid, msg->uuid, HANDOFF_UUID_LEN);
 	ack.acked_sequence = msg->sequence;
 	ack.status = status;
 	if (mgr_send_control(m, &ack, to, vm) &&
-	    status <= PROTO_STATUS_BUSY)
+	    status <= HANDOFF_STATUS_BUSY)
 		mgr_count(m, NULL, CTR_ACKS_OK + status, 1);
 }
 
 /* Find or create the VM of a SUSPENDING/ACTIVATED. */
-static struct mig_vm *vm_for(struct mgr *m, const struct proto_msg *msg)
+static struct mig_vm *vm_for(struct mgr *m, const HandoffMsg *msg)
 {
 	struct mig_vm *vm = vmtable_by_uuid(m->vms, msg->uuid);
 	char id[37];
@@ -67,12 +67,12 @@ static struct mig_vm *vm_for(struct mgr *m, const struct proto_msg *msg)
 		vm = vmtable_add(m->vms, msg->uuid, "", m->cfg->policy,
 				 mgr_now_real(m));
 	g_info("vm %s (%s) added by %s", msg->name, uuid_format(msg->uuid, id),
-	       proto_type_name(msg->type));
+	       handoff_msg_type_name(msg->type));
 	return vm;
 }
 
 static void set_identity(struct mgr *m, struct mig_vm *vm,
-			 const struct proto_msg *msg)
+			 const HandoffMsg *msg)
 {
 	/* The operator's name (migctl register) wins over QEMU's. */
 	if (msg->name[0] && !vm->registered && strcmp(vm->name, msg->name) &&
@@ -85,7 +85,7 @@ static void set_identity(struct mgr *m, struct mig_vm *vm,
 	}
 }
 
-static uint16_t on_suspending(struct mgr *m, const struct proto_msg *msg,
+static uint16_t on_suspending(struct mgr *m, const HandoffMsg *msg,
 			      const struct mig_addr *from, struct mig_vm **out)
 {
 	struct mig_vm *vm = vm_for(m, msg);
@@ -97,18 +97,18 @@ static uint16_t on_suspending(struct mgr *m, const struct proto_msg *msg,
 		/* A new SUSPENDING within the window: same window. */
 		addr_from_endpoint(&msg->endpoint, from, &vm->data_endpoint);
 		vm->source = *from;
-		return PROTO_STATUS_OK;
+		return HANDOFF_STATUS_OK;
 	}
 	if (vm->state == VM_ACTIVATED) {
 		if (queue_len(vm->queue))
-			return PROTO_STATUS_BAD_STATE;
+			return HANDOFF_STATUS_BAD_STATE;
 		vmtable_set_state(vm, VM_DONE, mgr_now_real(m));
 	}
 	if (other && other != vm) {
 		if (vm_window_open(other)) {
 			g_warning("vm %s: SUSPENDING with VNI %u, which VM %s uses in its open window",
 				  msg->name, msg->vni, other->name);
-			return PROTO_STATUS_CONFLICT;
+			return HANDOFF_STATUS_CONFLICT;
 		}
 		vmtable_clear_vni(m->vms, other);
 	}
@@ -125,10 +125,10 @@ static uint16_t on_suspending(struct mgr *m, const struct proto_msg *msg,
 		mgr_activate(m, vm);
 		g_info("vm %s: ACTIVATED had come first: activated", vm->name);
 	}
-	return PROTO_STATUS_OK;
+	return HANDOFF_STATUS_OK;
 }
 
-static uint16_t on_activated(struct mgr *m, const struct proto_msg *msg,
+static uint16_t on_activated(struct mgr *m, const HandoffMsg *msg,
 			     const struct mig_addr *from, struct mig_vm **out)
 {
 	struct mig_vm *vm = vm_for(m, msg);
@@ -146,9 +146,9 @@ static uint16_t on_activated(struct mgr *m, const struct proto_msg *msg,
 		g_info("vm %s: activated, releasing %u frames to %s", vm->name,
 		       queue_len(vm->queue),
 		       addr_format(&vm->inject, ep, sizeof(ep)));
-		return PROTO_STATUS_OK;
+		return HANDOFF_STATUS_OK;
 	case VM_ACTIVATED:
-		return PROTO_STATUS_OK;
+		return HANDOFF_STATUS_OK;
 	default:
 		/* A fast migration can deliver ACTIVATED first: keep the
 		 * destination and activate when SUSPENDING comes. */
@@ -156,11 +156,11 @@ static uint16_t on_activated(struct mgr *m, const struct proto_msg *msg,
 		g_message("vm %s: ACTIVATED in state %s: destination %s recorded",
 			  vm->name, vm_state_name(vm->state),
 			  addr_format(&vm->inject, ep, sizeof(ep)));
-		return PROTO_STATUS_BAD_STATE;
+		return HANDOFF_STATUS_BAD_STATE;
 	}
 }
 
-static uint16_t on_aborted(struct mgr *m, const struct proto_msg *msg,
+static uint16_t on_aborted(struct mgr *m, const HandoffMsg *msg,
 			   struct mig_vm **out)
 {
 	struct mig_vm *vm = vmtable_by_uuid(m->vms, msg->uuid);
@@ -168,21 +168,21 @@ static uint16_t on_aborted(struct mgr *m, const struct proto_msg *msg,
 
 	*out = vm;
 	if (!vm)
-		return PROTO_STATUS_UNKNOWN_VM;
+		return HANDOFF_STATUS_UNKNOWN_VM;
 	if (vm->state == VM_ABORTED)
-		return PROTO_STATUS_OK;
+		return HANDOFF_STATUS_OK;
 	if (vm->state != VM_SUSPENDED)
-		return PROTO_STATUS_BAD_STATE;
+		return HANDOFF_STATUS_BAD_STATE;
 	vmtable_set_state(vm, VM_ABORTED, mgr_now_real(m));
 	vm->m_aborted = mgr_now(m);
 	vm->early_activated = false;
 	g_info("vm %s: aborted (%s): returning %u frames to %s", vm->name,
 	       msg->reason, queue_len(vm->queue),
 	       addr_format(&vm->data_endpoint, ep, sizeof(ep)));
-	return PROTO_STATUS_OK;
+	return HANDOFF_STATUS_OK;
 }
 
-static void on_ack(struct mgr *m, const struct proto_msg *msg)
+static void on_ack(struct mgr *m, const HandoffMsg *msg)
 {
 	struct mig_vm *vm = vmtable_by_uuid(m->vms, msg->uuid);
 
@@ -192,7 +192,7 @@ static void on_ack(struct mgr *m, const struct proto_msg *msg)
 		vm->drained.acked = true;
 		mgr_count(m, NULL, CTR_DRAINED_ACKED, 1);
 		g_debug("vm %s: DRAINED acknowledged (%s)", vm->name,
-			proto_status_name(msg->status));
+			handoff_status_name(msg->status));
 		return;
 	}
 	g_debug("ACK for an unknown message (sequence %" G_GUINT64_FORMAT ")",
@@ -202,48 +202,48 @@ static void on_ack(struct mgr *m, const struct proto_msg *msg)
 void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 		       const struct mig_addr *from)
 {
-	struct proto_msg msg;
+	HandoffMsg msg;
 	struct mig_vm *vm = NULL;
 	char who[ADDR_STRLEN];
 	uint16_t status;
 	int err;
 
-	err = proto_decode(buf, len, m->cfg->key, m->cfg->key_len, &msg);
+	err = handoff_msg_decode(buf, len, m->cfg->key, m->cfg->key_len, &msg);
 	if (err) {
 		mgr_drop(m, NULL, drop_for(err), 1);
 		g_debug("control datagram from %s dropped: %s",
-			addr_format(from, who, sizeof(who)), proto_strerror(err));
+			addr_format(from, who, sizeof(who)), handoff_strerror(err));
 		return;
 	}
-	switch (replay_check(m->replay, &msg, (uint64_t)mgr_now_real(m))) {
-	case REPLAY_STALE:
+	switch (handoff_replay_check(m->replay, &msg, (uint64_t)mgr_now_real(m))) {
+	case HANDOFF_REPLAY_STALE:
 		mgr_drop(m, vmtable_by_uuid(m->vms, msg.uuid), DROP_STALE, 1);
 		g_debug("%s from %s dropped: stale timestamp",
-			proto_type_name(msg.type),
+			handoff_msg_type_name(msg.type),
 			addr_format(from, who, sizeof(who)));
 		return;
-	case REPLAY_DUPLICATE:
+	case HANDOFF_REPLAY_DUPLICATE:
 		vm = vmtable_by_uuid(m->vms, msg.uuid);
 		mgr_count(m, vm, CTR_DUPLICATES, 1);
-		if (msg.type != PROTO_ACK &&
-		    replay_get_status(m->replay, &msg, &status))
+		if (msg.type != HANDOFF_MSG_ACK &&
+		    handoff_replay_get_status(m->replay, &msg, &status))
 			send_ack(m, &msg, status, from, vm);
 		return;
-	case REPLAY_NEW:
+	case HANDOFF_REPLAY_NEW:
 		break;
 	}
-	mgr_count(m, NULL, CTR_SUSPENDING + msg.type - PROTO_SUSPENDING, 1);
+	mgr_count(m, NULL, CTR_SUSPENDING + msg.type - HANDOFF_MSG_SUSPENDING, 1);
 	switch (msg.type) {
-	case PROTO_ACK:
+	case HANDOFF_MSG_ACK:
 		on_ack(m, &msg);
 		return;
-	case PROTO_SUSPENDING:
+	case HANDOFF_MSG_SUSPENDING:
 		status = on_suspending(m, &msg, from, &vm);
 		break;
-	case PROTO_ACTIVATED:
+	case HANDOFF_MSG_ACTIVATED:
 		status = on_activated(m, &msg, from, &vm);
 		break;
-	case PROTO_ABORTED:
+	case HANDOFF_MSG_ABORTED:
 		status = on_aborted(m, &msg, &vm);
 		break;
 	default:
@@ -253,13 +253,13 @@ void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 	}
 	if (vm) {
 		mgr_count(m, vm, CTR_CONTROL_MESSAGES, 1);
-		if (status == PROTO_STATUS_BAD_STATE)
+		if (status == HANDOFF_STATUS_BAD_STATE)
 			mgr_count(m, vm, CTR_BAD_STATE, 1);
 	}
-	if (status != PROTO_STATUS_OK)
-		g_message("%s from %s: %s", proto_type_name(msg.type),
+	if (status != HANDOFF_STATUS_OK)
+		g_message("%s from %s: %s", handoff_msg_type_name(msg.type),
 			  addr_format(from, who, sizeof(who)),
-			  proto_status_name(status));
-	replay_set_status(m->replay, &msg, status);
+			  handoff_status_name(status));
+	handoff_replay_set_status(m->replay, &msg, status);
 	send_ack(m, &msg, status, from, vm);
 }

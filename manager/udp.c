@@ -82,7 +82,7 @@ int udp_rx_batch(struct mgr *m, struct udp_rx *rx, int fd, bool control)
 			continue;
 		/* A truncated datagram was longer than any valid one. */
 		if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-			len = control ? PROTO_MAX_LEN + 1 : rx->buf_size;
+			len = control ? HANDOFF_MAX_LEN + 1 : rx->buf_size;
 		if (control) {
 			mgr_control_input(m, rx->iov[i].iov_base, len, &from);
 			continue;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vxlan.h"
+#include "wire.h"
 
 struct vm_table {
 	GHashTable *by_uuid; /* GBytes (16) -> struct mig_vm (owned) */
@@ -49,7 +49,7 @@ void vmtable_free(struct vm_table *t)
 struct mig_vm *vmtable_by_uuid(const struct vm_table *t,
 			       const uint8_t uuid[16])
 {
-	g_autoptr(GBytes) key = g_bytes_new_static(uuid, PROTO_UUID_LEN);
+	g_autoptr(GBytes) key = g_bytes_new_static(uuid, HANDOFF_UUID_LEN);
 
 	return g_hash_table_lookup(t->by_uuid, key);
 }
@@ -64,22 +64,22 @@ struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
 			   int64_t now_us)
 {
 	struct mig_vm *vm;
-	uint32_t vni = vxlan_vni_for_uuid(uuid);
+	uint32_t vni = handoff_vni(uuid);
 
 	if (!name)
 		name = "";
 	if (vmtable_by_uuid(t, uuid) ||
 	    (*name && g_hash_table_contains(t->by_name, name)) ||
-	    strlen(name) > PROTO_NAME_MAX)
+	    strlen(name) > HANDOFF_TEXT_MAX)
 		return NULL;
 	vm = g_new0(struct mig_vm, 1);
-	memcpy(vm->uuid, uuid, PROTO_UUID_LEN);
+	memcpy(vm->uuid, uuid, HANDOFF_UUID_LEN);
 	g_strlcpy(vm->name, name, sizeof(vm->name));
 	vm->policy = policy;
 	vm->state = VM_REGISTERED;
 	vm->t_registered = now_us;
 	vm->queue = queue_new();
-	g_hash_table_insert(t->by_uuid, g_bytes_new(uuid, PROTO_UUID_LEN), vm);
+	g_hash_table_insert(t->by_uuid, g_bytes_new(uuid, HANDOFF_UUID_LEN), vm);
 	if (*vm->name)
 		g_hash_table_insert(t->by_name, vm->name, vm);
 	/* A colliding derived VNI stays unindexed until the VM sets one. */
@@ -92,7 +92,7 @@ struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
 
 void vmtable_remove(struct vm_table *t, struct mig_vm *vm)
 {
-	g_autoptr(GBytes) key = g_bytes_new_static(vm->uuid, PROTO_UUID_LEN);
+	g_autoptr(GBytes) key = g_bytes_new_static(vm->uuid, HANDOFF_UUID_LEN);
 
 	if (*vm->name && g_hash_table_lookup(t->by_name, vm->name) == vm)
 		g_hash_table_remove(t->by_name, vm->name);
@@ -108,7 +108,7 @@ bool vmtable_set_name(struct vm_table *t, struct mig_vm *vm, const char *name)
 	if (!strcmp(vm->name, name))
 		return true;
 	other = *name ? g_hash_table_lookup(t->by_name, name) : NULL;
-	if (other || strlen(name) > PROTO_NAME_MAX)
+	if (other || strlen(name) > HANDOFF_TEXT_MAX)
 		return false;
 	if (*vm->name)
 		g_hash_table_remove(t->by_name, vm->name);
@@ -124,7 +124,7 @@ bool vmtable_set_vni(struct vm_table *t, struct mig_vm *vm, uint32_t vni)
 
 	if (other == vm)
 		return true;
-	if (other || !vni || vni > VXLAN_VNI_MAX)
+	if (other || !vni || vni > HANDOFF_VXLAN_VNI_MAX)
 		return false;
 	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
 		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
@@ -168,7 +168,7 @@ static gint cmp_vm(gconstpointer a, gconstpointer b)
 	const struct mig_vm *y = *(struct mig_vm *const *)b;
 	int r = strcmp(x->name, y->name);
 
-	return r ? r : memcmp(x->uuid, y->uuid, PROTO_UUID_LEN);
+	return r ? r : memcmp(x->uuid, y->uuid, HANDOFF_UUID_LEN);
 }
 
 GPtrArray *vmtable_list(const struct vm_table *t)

@@ -15,7 +15,7 @@
 #include "addr.h"
 #include "config.h"
 #include "counters.h"
-#include "proto.h"
+#include "wire.h"
 #include "ids.h"
 #include "queue.h"
 
@@ -111,15 +111,15 @@ struct drained_tx {
  * @c: counters.
  */
 struct mig_vm {
-	uint8_t uuid[PROTO_UUID_LEN];
-	char name[PROTO_NAME_MAX + 1];
+	uint8_t uuid[HANDOFF_UUID_LEN];
+	char name[HANDOFF_TEXT_MAX + 1];
 	uint32_t vni;
 	bool vni_fixed;
-	uint8_t macs[PROTO_MAX_MACS][PROTO_MAC_LEN];
+	uint8_t macs[HANDOFF_MAX_MACS][HANDOFF_MAC_LEN];
 	unsigned int n_macs;
 	struct mig_addr ip;
 	struct mig_addr new_ip;
-	uint8_t new_mac[PROTO_MAC_LEN];
+	uint8_t new_mac[HANDOFF_MAC_LEN];
 	bool has_new_mac;
 	bool registered;
 	enum release_policy policy;
@@ -172,7 +172,7 @@ void vmtable_free(struct vm_table *t);
  * @policy: its release policy.
  * @now_us: wall-clock µs for @t_registered.
  *
- * The VNI is derived from the UUID (vxlan_vni_for_uuid()).
+ * The VNI is derived from the UUID (handoff_vni()).
  *
  * Return: the new entry (owned by the table), or NULL if @uuid or a
  * non-empty @name is already present.

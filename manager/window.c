@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "rewrite.h"
-#include "vxlan.h"
+#include "wire.h"
 
 /* DRAINED retransmission delays, ms (docs/protocol.md §2). */
 static const unsigned int drained_delay_ms[MGR_DRAINED_TRIES] = {
@@ -89,7 +89,7 @@ static void build_rule(const struct mig_vm *vm, struct rewrite_rule *r)
 	}
 	if (vm->new_ip.len && vm->ip.len &&
 	    vm->ip.ss.ss_family == vm->new_ip.ss.ss_family) {
-		struct proto_endpoint a, b;
+		HandoffEndpoint a, b;
 
 		addr_to_endpoint(&vm->ip, &a);
 		addr_to_endpoint(&vm->new_ip, &b);
@@ -129,17 +129,17 @@ static bool release_frames(struct mgr *m, struct mig_vm *vm,
 			return true;
 		}
 		f = queue_peek(vm->queue, &len, NULL);
-		o = mgr_outbox_slot(m, VXLAN_HDR_LEN + len);
+		o = mgr_outbox_slot(m, HANDOFF_VXLAN_HDR_LEN + len);
 		if (!o)
 			return false;
-		n = vxlan_encap(vm->vni, f, len, o->buf, o->cap);
+		n = handoff_vxlan_encap(vm->vni, f, len, o->buf, o->cap);
 		if (n < 0) {
 			m->n_out--;
 			mgr_drop(m, vm, DROP_OVERSIZE, 1);
 			mgr_queue_pop(m, vm);
 			continue;
 		}
-		if (rewrite && rewrite_frame(o->buf + VXLAN_HDR_LEN, len, &rule)) {
+		if (rewrite && rewrite_frame(o->buf + HANDOFF_VXLAN_HDR_LEN, len, &rule)) {
 			mgr_count(m, vm, CTR_FRAMES_REWRITTEN, 1);
 		}
 		o->len = (size_t)n;
@@ -163,13 +163,13 @@ static bool release_frames(struct mgr *m, struct mig_vm *vm,
 
 static void send_drained(struct mgr *m, struct mig_vm *vm, int64_t now)
 {
-	struct proto_msg msg;
+	HandoffMsg msg;
 
 	memset(&msg, 0, sizeof(msg));
-	msg.type = PROTO_DRAINED;
+	msg.type = HANDOFF_MSG_DRAINED;
 	msg.sequence = vm->drained.sequence;
 	msg.timestamp_us = (uint64_t)mgr_now_real(m);
-	memcpy(msg.uuid, vm->uuid, PROTO_UUID_LEN);
+	memcpy(msg.uuid, vm->uuid, HANDOFF_UUID_LEN);
 	msg.frames = vm->drained.frames;
 	if (!mgr_send_control(m, &msg, &vm->drained_to, vm))
 		return; /* outbox full: poll comes back at once */

@@ -14,10 +14,10 @@ MIGCTL_SRCS := migctl/main.c migctl/admin-client.c migctl/show.c \
 	migctl/migrate.c migctl/migrate-opts.c migctl/qmp.c \
 	migctl/handoff-objects.c migctl/virsh.c migctl/report.c migctl/domxml.c
 MIGCTL_HDRS := $(wildcard migctl/*.h)
-MIGCTL_CFLAGS = $(MIG_WARN) $(CFLAGS) -Ilib -Imigctl \
+MIGCTL_CFLAGS = $(LIB_CFLAGS) -Imigctl \
 	-DMIG_VERSION='"$(MIG_VERSION)"'
 MIGCTL_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 \
-	libvirt libvirt-qemu libxml-2.0)
+	libvirt libvirt-qemu libxml-2.0) $(LIB_LIBS)
 
 $(BUILD)/bin/migctl: $(MIGCTL_SRCS) $(MIGCTL_HDRS) $(LIBMIG)
 	@mkdir -p $(@D)

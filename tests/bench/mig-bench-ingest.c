@@ -33,7 +33,7 @@
 
 #include "internal.h"
 #include "udp.h"
-#include "vxlan.h"
+#include "wire.h"
 
 static int n_frames = 200000, frame_size = 1000, rounds = 3;
 static const uint8_t uuid[16] = { 0xbe, 0x4c, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
@@ -78,7 +78,7 @@ static void *send_thread(void *arg)
 
 	memset(f, 0xab, sizeof(f));
 	memset(f, 0x52, 6);
-	len = vxlan_encap(vxlan_vni_for_uuid(uuid), f, (size_t)frame_size,
+	len = handoff_vxlan_encap(handoff_vni(uuid), f, (size_t)frame_size,
 			  pkt[0], sizeof(pkt[0]));
 	for (int i = 0; i < 64; i++) {
 		memcpy(pkt[i], pkt[0], (size_t)len);
@@ -182,22 +182,22 @@ static int cmp_d(const void *a, const void *b)
 static struct mgr *new_core(struct mgr_config *cfg)
 {
 	struct mgr *m = mgr_new(cfg);
-	struct proto_msg msg;
+	HandoffMsg msg;
 	struct mig_addr from;
-	uint8_t buf[PROTO_MAX_LEN];
+	uint8_t buf[HANDOFF_MAX_LEN];
 	int n;
 
 	memset(&msg, 0, sizeof(msg));
-	msg.type = PROTO_SUSPENDING;
+	msg.type = HANDOFF_MSG_SUSPENDING;
 	msg.sequence = (uint64_t)g_get_real_time();
 	msg.timestamp_us = msg.sequence;
 	memcpy(msg.uuid, uuid, 16);
 	strcpy(msg.name, "bench");
 	msg.n_macs = 1;
-	msg.vni = vxlan_vni_for_uuid(uuid);
+	msg.vni = handoff_vni(uuid);
 	msg.endpoint.family = 4;
 	addr_parse("127.0.0.1:1", &from);
-	n = proto_encode(&msg, key, sizeof(key), buf, sizeof(buf));
+	n = handoff_msg_encode(&msg, key, sizeof(key), buf, sizeof(buf));
 	mgr_control_input(m, buf, (size_t)n, &from);
 	mgr_outbox_done(m, m->n_out);
 	return m;

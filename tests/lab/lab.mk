@@ -13,7 +13,7 @@ $(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
 
 $(BUILD)/bin/mig-peer: tests/lab/mig-peer.c $(LIBMIG) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIBMIG) $$(pkg-config --libs glib-2.0)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIBMIG) $$(pkg-config --libs glib-2.0) $(LIB_LIBS)
 
 HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer
 

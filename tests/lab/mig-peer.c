@@ -33,8 +33,8 @@
 
 #include <glib.h>
 
-#include "proto.h"
-#include "vxlan.h"
+#include "wire.h"
+#include "wire.h"
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x99, 0x00, 0x10 };
 
@@ -94,7 +94,7 @@ static uint64_t now_us(void)
 	return (uint64_t)g_get_real_time();
 }
 
-static void base_msg(struct proto_msg *m, uint8_t type)
+static void base_msg(HandoffMsg *m, uint8_t type)
 {
 	static uint64_t last;
 	uint64_t t = now_us();
@@ -108,7 +108,7 @@ static void base_msg(struct proto_msg *m, uint8_t type)
 	g_snprintf(m->name, sizeof(m->name), "e2e-%02x%02x", uuid[14], uuid[15]);
 	memcpy(m->macs[0], guest_mac, 6);
 	m->n_macs = 1;
-	m->vni = vxlan_vni_for_uuid(uuid);
+	m->vni = handoff_vni(uuid);
 	strcpy(m->reason, "e2e abort");
 }
 
@@ -116,7 +116,7 @@ static void base_msg(struct proto_msg *m, uint8_t type)
 static const char *wait_ack(int fd, uint64_t seq, int ms)
 {
 	uint8_t buf[2048];
-	struct proto_msg a;
+	HandoffMsg a;
 	gint64 end = g_get_monotonic_time() + ms * 1000;
 
 	for (;;) {
@@ -127,27 +127,27 @@ static const char *wait_ack(int fd, uint64_t seq, int ms)
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			return "none";
 		n = recv(fd, buf, sizeof(buf), 0);
-		if (n > 0 && proto_decode(buf, (size_t)n, key, key_len, &a) == PROTO_OK &&
-		    a.type == PROTO_ACK && a.acked_sequence == seq)
-			return proto_status_name(a.status);
+		if (n > 0 && handoff_msg_decode(buf, (size_t)n, key, key_len, &a) == HANDOFF_OK &&
+		    a.type == HANDOFF_MSG_ACK && a.acked_sequence == seq)
+			return handoff_status_name(a.status);
 	}
 }
 
 /* Send @m (retransmitted per docs/protocol.md §2) and wait for its ACK. */
 static const char *request(int fd, const struct sockaddr_in *to,
-			   struct proto_msg *m)
+			   HandoffMsg *m)
 {
 	static const int delays[] = { 50, 100, 200, 400, 800 };
-	uint8_t buf[PROTO_MAX_LEN];
+	uint8_t buf[HANDOFF_MAX_LEN];
 
 	for (unsigned int i = 0; i < G_N_ELEMENTS(delays); i++) {
 		const char *st;
 		int n;
 
 		m->timestamp_us = now_us();
-		n = proto_encode(m, key, key_len, buf, sizeof(buf));
+		n = handoff_msg_encode(m, key, key_len, buf, sizeof(buf));
 		if (n <= 0)
-			die("encode: %s", proto_strerror(n));
+			die("encode: %s", handoff_strerror(n));
 		if (opt_save && i == 0 &&
 		    !g_file_set_contents(opt_save, (char *)buf, n, NULL))
 			die("cannot write %s", opt_save);
@@ -201,7 +201,7 @@ static void send_frames(int fd, const struct sockaddr_in *to, uint32_t vni)
 		die("-s must be 22..9000");
 	for (int i = 0; i < opt_n; i++) {
 		size_t len = make_frame((uint32_t)(opt_first + i), f);
-		int n = vxlan_encap(vni, f, len, pkt, sizeof(pkt));
+		int n = handoff_vxlan_encap(vni, f, len, pkt, sizeof(pkt));
 
 		if (sendto(fd, pkt, (size_t)n, 0, (const struct sockaddr *)to,
 			   sizeof(*to)) < 0)
@@ -227,7 +227,7 @@ static void rx_frame(struct rx_report *r, const uint8_t *pkt, size_t n,
 	size_t flen;
 	int64_t num;
 
-	if (vxlan_decap(pkt, n, &v, &f, &flen) || v != vni) {
+	if (handoff_vxlan_decap(pkt, n, &v, &f, &flen) || v != vni) {
 		r->wrong_vni++;
 		return;
 	}
@@ -246,13 +246,13 @@ static int cmd_src(void)
 {
 	struct sockaddr_in ctrl, data, dbound;
 	int cfd = udp_socket(NULL), dfd = udp_socket(&dbound);
-	struct proto_msg m;
+	HandoffMsg m;
 	const char *st;
-	uint32_t vni = vxlan_vni_for_uuid(uuid);
+	uint32_t vni = handoff_vni(uuid);
 
 	parse_addr(opt_ctrl, &ctrl);
 	parse_addr(opt_data, &data);
-	base_msg(&m, PROTO_SUSPENDING);
+	base_msg(&m, HANDOFF_MSG_SUSPENDING);
 	m.endpoint.family = 4;
 	m.endpoint.port = ntohs(dbound.sin_port); /* 0.0.0.0: source host */
 	st = request(cfd, &ctrl, &m);
@@ -263,7 +263,7 @@ static int cmd_src(void)
 		struct rx_report r = { .next = opt_first };
 		gint64 end;
 
-		base_msg(&m, PROTO_ABORTED);
+		base_msg(&m, HANDOFF_MSG_ABORTED);
 		printf(" aborted=%s", request(cfd, &ctrl, &m));
 		end = g_get_monotonic_time() + opt_timeout * 1000;
 		while (r.frames < opt_n) {
@@ -290,20 +290,20 @@ static int cmd_dst(void)
 	struct sockaddr_in ctrl, ibound;
 	int cfd = udp_socket(NULL), ifd = udp_socket(&ibound);
 	struct rx_report r = { .next = opt_first };
-	struct proto_msg m;
+	HandoffMsg m;
 	gint64 end;
 	int drained = 0, before_drained = -1, dup_drained = 0;
 	uint64_t drained_frames = 0, drained_seq = 0;
-	uint32_t vni = vxlan_vni_for_uuid(uuid);
+	uint32_t vni = handoff_vni(uuid);
 
 	parse_addr(opt_ctrl, &ctrl);
-	base_msg(&m, PROTO_ACTIVATED);
+	base_msg(&m, HANDOFF_MSG_ACTIVATED);
 	m.endpoint.family = 4;
 	m.endpoint.port = ntohs(ibound.sin_port);
 	/* ACTIVATED once; the DRAINED may arrive before we see our ACK. */
 	{
-		uint8_t buf[PROTO_MAX_LEN];
-		int n = proto_encode(&m, key, key_len, buf, sizeof(buf));
+		uint8_t buf[HANDOFF_MAX_LEN];
+		int n = handoff_msg_encode(&m, key, key_len, buf, sizeof(buf));
 
 		sendto(cfd, buf, (size_t)n, 0, (struct sockaddr *)&ctrl, sizeof(ctrl));
 	}
@@ -327,17 +327,17 @@ static int cmd_dst(void)
 		if (p[0].revents & POLLIN) {
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
-			struct proto_msg d;
+			HandoffMsg d;
 
 			n = recvfrom(cfd, pkt, sizeof(pkt), 0,
 				     (struct sockaddr *)&from, &fl);
-			if (n <= 0 || proto_decode(pkt, (size_t)n, key, key_len, &d))
+			if (n <= 0 || handoff_msg_decode(pkt, (size_t)n, key, key_len, &d))
 				continue;
-			if (d.type == PROTO_ACK && d.acked_sequence == m.sequence) {
-				ack = proto_status_name(d.status);
-			} else if (d.type == PROTO_DRAINED) {
-				struct proto_msg a;
-				uint8_t buf[PROTO_MAX_LEN];
+			if (d.type == HANDOFF_MSG_ACK && d.acked_sequence == m.sequence) {
+				ack = handoff_status_name(d.status);
+			} else if (d.type == HANDOFF_MSG_DRAINED) {
+				HandoffMsg a;
+				uint8_t buf[HANDOFF_MAX_LEN];
 				int len;
 
 				if (drained && d.sequence == drained_seq)
@@ -355,10 +355,10 @@ static int cmd_dst(void)
 				}
 				if (opt_no_ack)
 					continue;
-				base_msg(&a, PROTO_ACK);
+				base_msg(&a, HANDOFF_MSG_ACK);
 				a.acked_sequence = d.sequence;
-				a.status = PROTO_STATUS_OK;
-				len = proto_encode(&a, key, key_len, buf, sizeof(buf));
+				a.status = HANDOFF_STATUS_OK;
+				len = handoff_msg_encode(&a, key, key_len, buf, sizeof(buf));
 				sendto(cfd, buf, (size_t)len, 0,
 				       (struct sockaddr *)&from, fl);
 			}
@@ -375,7 +375,7 @@ static int cmd_msg(void)
 {
 	struct sockaddr_in ctrl;
 	int fd = udp_socket(NULL);
-	struct proto_msg m;
+	HandoffMsg m;
 	uint8_t type;
 
 	parse_addr(opt_ctrl, &ctrl);
@@ -384,18 +384,18 @@ static int cmd_msg(void)
 		gsize len;
 
 		if (!g_file_get_contents(opt_raw, &buf, &len, NULL) ||
-		    proto_decode((uint8_t *)buf, len, key, key_len, &m))
+		    handoff_msg_decode((uint8_t *)buf, len, key, key_len, &m))
 			die("cannot read a valid message from %s", opt_raw);
 		sendto(fd, buf, len, 0, (struct sockaddr *)&ctrl, sizeof(ctrl));
 		printf("ack=%s\n", wait_ack(fd, m.sequence, 300));
 		return 0;
 	}
 	if (!g_strcmp0(opt_type, "suspending"))
-		type = PROTO_SUSPENDING;
+		type = HANDOFF_MSG_SUSPENDING;
 	else if (!g_strcmp0(opt_type, "activated"))
-		type = PROTO_ACTIVATED;
+		type = HANDOFF_MSG_ACTIVATED;
 	else if (!g_strcmp0(opt_type, "aborted"))
-		type = PROTO_ABORTED;
+		type = HANDOFF_MSG_ABORTED;
 	else
 		die("-T suspending|activated|aborted");
 	base_msg(&m, type);
@@ -411,7 +411,7 @@ static int cmd_frames(void)
 	int fd = udp_socket(NULL);
 
 	parse_addr(opt_data, &data);
-	send_frames(fd, &data, opt_vni ? (uint32_t)opt_vni : vxlan_vni_for_uuid(uuid));
+	send_frames(fd, &data, opt_vni ? (uint32_t)opt_vni : handoff_vni(uuid));
 	printf("sent=%d\n", opt_n);
 	return 0;
 }

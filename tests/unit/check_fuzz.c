@@ -15,7 +15,7 @@
 #include <glib.h>
 
 #include "internal.h"
-#include "vxlan.h"
+#include "wire.h"
 
 static const uint8_t key[32] = "fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuz";
 
@@ -31,7 +31,7 @@ static GLogWriterOutput quiet(GLogLevelFlags level, const GLogField *f,
 
 static size_t valid_control(GRand *r, uint8_t *buf, int64_t now_real)
 {
-	struct proto_msg msg;
+	HandoffMsg msg;
 	int n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -41,11 +41,11 @@ static size_t valid_control(GRand *r, uint8_t *buf, int64_t now_real)
 	msg.uuid[0] = (uint8_t)g_rand_int_range(r, 0, 3);
 	g_snprintf(msg.name, sizeof(msg.name), "vm%u", msg.uuid[0]);
 	msg.n_macs = 1;
-	msg.vni = vxlan_vni_for_uuid(msg.uuid);
+	msg.vni = handoff_vni(msg.uuid);
 	msg.endpoint.family = 4;
 	msg.endpoint.port = 4000;
 	msg.acked_sequence = g_rand_int(r);
-	n = proto_encode(&msg, key, sizeof(key), buf, PROTO_MAX_LEN);
+	n = handoff_msg_encode(&msg, key, sizeof(key), buf, HANDOFF_MAX_LEN);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -57,7 +57,7 @@ static size_t valid_data(GRand *r, uint8_t *buf)
 	uuid[0] = (uint8_t)g_rand_int_range(r, 0, 3);
 	for (size_t i = 0; i < len; i++)
 		f[i] = (uint8_t)g_rand_int(r);
-	return (size_t)vxlan_encap(vxlan_vni_for_uuid(uuid), f, len, buf, 256);
+	return (size_t)handoff_vxlan_encap(handoff_vni(uuid), f, len, buf, 256);
 }
 
 static void mutate(GRand *r, uint8_t *buf, size_t *len, size_t cap)
@@ -94,7 +94,7 @@ START_TEST(test_fuzz_handlers)
 	const char *env = g_getenv("FUZZ_ITERATIONS");
 	long iters = env ? atol(env) : 200000;
 	int64_t mono = 1000000000, real = INT64_C(1700000000000000);
-	static uint8_t buf[PROTO_MAX_LEN + 256];
+	static uint8_t buf[HANDOFF_MAX_LEN + 256];
 
 	config_defaults(&cfg);
 	memcpy(cfg.key, key, sizeof(key));

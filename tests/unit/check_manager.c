@@ -18,7 +18,7 @@
 #include "admin.h"
 #include "internal.h"
 #include "metrics.h"
-#include "vxlan.h"
+#include "wire.h"
 
 #define MS 1000
 #define SEC (1000 * MS)
@@ -79,7 +79,7 @@ static void teardown(void)
 static size_t encode(uint8_t type, const uint8_t *uuid, uint64_t seq,
 		     const struct mig_addr *ep, const uint8_t *k, uint8_t *buf)
 {
-	struct proto_msg msg;
+	HandoffMsg msg;
 	int n;
 
 	memset(&msg, 0, sizeof(msg));
@@ -90,22 +90,22 @@ static size_t encode(uint8_t type, const uint8_t *uuid, uint64_t seq,
 	strcpy(msg.name, uuid == uuid_a ? "vm-a" : "vm-b");
 	memcpy(msg.macs[0], mac_a, 6);
 	msg.n_macs = 1;
-	msg.vni = vxlan_vni_for_uuid(uuid);
+	msg.vni = handoff_vni(uuid);
 	if (ep)
 		addr_to_endpoint(ep, &msg.endpoint);
 	strcpy(msg.reason, "test");
-	n = proto_encode(&msg, k, 32, buf, PROTO_MAX_LEN);
+	n = handoff_msg_encode(&msg, k, 32, buf, HANDOFF_MAX_LEN);
 	ck_assert_int_gt(n, 0);
 	return (size_t)n;
 }
 
 /* Decode the outbox entry @i as a control message. */
-static void out_msg(unsigned int i, struct proto_msg *msg)
+static void out_msg(unsigned int i, HandoffMsg *msg)
 {
 	ck_assert_uint_lt(i, m->n_out);
 	ck_assert_int_eq(m->out[i].sock, MGR_SOCK_CONTROL);
-	ck_assert_int_eq(proto_decode(m->out[i].buf, m->out[i].len, key,
-				      sizeof(key), msg), PROTO_OK);
+	ck_assert_int_eq(handoff_msg_decode(m->out[i].buf, m->out[i].len, key,
+				      sizeof(key), msg), HANDOFF_OK);
 }
 
 /* Send a control message, expect exactly one ACK with @status; clear. */
@@ -113,9 +113,9 @@ static void ctl_expect(uint8_t type, const uint8_t *uuid, uint64_t seq,
 		       const struct mig_addr *from, const struct mig_addr *ep,
 		       int status)
 {
-	uint8_t buf[PROTO_MAX_LEN];
+	uint8_t buf[HANDOFF_MAX_LEN];
 	size_t n = encode(type, uuid, seq, ep, key, buf);
-	struct proto_msg ack;
+	HandoffMsg ack;
 
 	m->n_out = 0;
 	mgr_control_input(m, buf, n, from);
@@ -125,7 +125,7 @@ static void ctl_expect(uint8_t type, const uint8_t *uuid, uint64_t seq,
 	}
 	ck_assert_uint_eq(m->n_out, 1);
 	out_msg(0, &ack);
-	ck_assert_int_eq(ack.type, PROTO_ACK);
+	ck_assert_int_eq(ack.type, HANDOFF_MSG_ACK);
 	ck_assert_uint_eq(ack.acked_sequence, seq);
 	ck_assert_int_eq(ack.status, status);
 	ck_assert(!memcmp(ack.uuid, uuid, 16));
@@ -138,13 +138,13 @@ static void suspend(const uint8_t *uuid)
 	struct mig_addr any;
 
 	addr_parse("0.0.0.0:40001", &any);
-	ctl_expect(PROTO_SUSPENDING, uuid, seq_next++, &src_ctl, &any,
-		   PROTO_STATUS_OK);
+	ctl_expect(HANDOFF_MSG_SUSPENDING, uuid, seq_next++, &src_ctl, &any,
+		   HANDOFF_STATUS_OK);
 }
 
 static void activate(const uint8_t *uuid, int status)
 {
-	ctl_expect(PROTO_ACTIVATED, uuid, seq_next++, &dst_ctl, &dst_inject,
+	ctl_expect(HANDOFF_MSG_ACTIVATED, uuid, seq_next++, &dst_ctl, &dst_inject,
 		   status);
 }
 
@@ -159,7 +159,7 @@ static size_t frame(const uint8_t *uuid, uint32_t num, uint8_t *buf)
 	f[12] = 0x08;
 	f[13] = 0x00;
 	memcpy(f + 20, &num, sizeof(num));
-	return (size_t)vxlan_encap(vxlan_vni_for_uuid(uuid), f, sizeof(f), buf,
+	return (size_t)handoff_vxlan_encap(handoff_vni(uuid), f, sizeof(f), buf,
 				   128);
 }
 
@@ -179,8 +179,8 @@ static uint32_t out_frame_num(unsigned int i)
 
 	ck_assert_uint_lt(i, m->n_out);
 	ck_assert_int_eq(m->out[i].sock, MGR_SOCK_DATA);
-	ck_assert_uint_eq(m->out[i].len, VXLAN_HDR_LEN + 60);
-	memcpy(&num, m->out[i].buf + VXLAN_HDR_LEN + 20, sizeof(num));
+	ck_assert_uint_eq(m->out[i].len, HANDOFF_VXLAN_HDR_LEN + 60);
+	memcpy(&num, m->out[i].buf + HANDOFF_VXLAN_HDR_LEN + 20, sizeof(num));
 	return num;
 }
 
@@ -222,13 +222,13 @@ static void check_accounting(void)
  * than anything the destination holds. */
 START_TEST(test_drained_waits_for_quiet_source)
 {
-	struct proto_msg d;
+	HandoffMsg d;
 	struct mig_vm *vm;
 
 	suspend(uuid_a);
 	vm = vm_a();
 	send_frames(uuid_a, 0, 5, &src_data);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 5);           /* frames, no DRAINED */
 	mgr_outbox_done(m, m->n_out);
@@ -247,7 +247,7 @@ START_TEST(test_drained_waits_for_quiet_source)
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 1);
 	out_msg(0, &d);
-	ck_assert_int_eq(d.type, PROTO_DRAINED);
+	ck_assert_int_eq(d.type, HANDOFF_MSG_DRAINED);
 	ck_assert_uint_eq(d.frames, 6);
 	ck_assert_uint_eq(vm->c.c[CTR_FRAMES_RELEASED], 6);
 }
@@ -268,7 +268,7 @@ START_TEST(test_data_wants_control)
 	suspend(uuid_a);
 	ck_assert(!mgr_data_wants_control(m, buf, len, &src_data));
 	ck_assert(mgr_data_wants_control(m, buf, len, &stranger));
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	advance(((int64_t)cfg.linger_ms + 100) * MS);
 	mgr_poll(m);
 	ck_assert_int_eq(vm_a()->state, VM_DONE);
@@ -277,8 +277,8 @@ START_TEST(test_data_wants_control)
 	/* back from the destination host: its SUSPENDING makes it the source */
 	ck_assert(mgr_data_wants_control(m, buf, len, &dst_inject));
 	addr_parse("0.0.0.0:41001", &any);
-	ctl_expect(PROTO_SUSPENDING, uuid_a, seq_next++, &dst_ctl, &any,
-		   PROTO_STATUS_OK);
+	ctl_expect(HANDOFF_MSG_SUSPENDING, uuid_a, seq_next++, &dst_ctl, &any,
+		   HANDOFF_STATUS_OK);
 	ck_assert(!mgr_data_wants_control(m, buf, len, &dst_inject));
 	mgr_data_input(m, buf, len, &dst_inject);
 	ck_assert_uint_eq(queue_len(vm_a()->queue), 1);
@@ -290,8 +290,8 @@ END_TEST
 
 START_TEST(test_suspend_buffer_activate_drain)
 {
-	struct proto_msg d, ack;
-	uint8_t buf[PROTO_MAX_LEN];
+	HandoffMsg d, ack;
+	uint8_t buf[HANDOFF_MAX_LEN];
 	struct mig_vm *vm;
 	uint64_t dseq;
 
@@ -309,7 +309,7 @@ START_TEST(test_suspend_buffer_activate_drain)
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 0);
 
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	ck_assert_int_eq(vm->state, VM_ACTIVATED);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 11);
@@ -318,7 +318,7 @@ START_TEST(test_suspend_buffer_activate_drain)
 		ck_assert(addr_equal(&m->out[i].to, &dst_inject));
 	}
 	out_msg(10, &d);
-	ck_assert_int_eq(d.type, PROTO_DRAINED);
+	ck_assert_int_eq(d.type, HANDOFF_MSG_DRAINED);
 	ck_assert_uint_eq(d.frames, 10);
 	ck_assert(addr_equal(&m->out[10].to, &dst_ctl));
 	ck_assert_uint_eq(vm->c.c[CTR_FRAMES_RELEASED], 10);
@@ -329,12 +329,12 @@ START_TEST(test_suspend_buffer_activate_drain)
 
 	/* ACK of the DRAINED stops the retransmissions. */
 	memset(&ack, 0, sizeof(ack));
-	ack.type = PROTO_ACK;
+	ack.type = HANDOFF_MSG_ACK;
 	ack.sequence = seq_next++;
 	ack.timestamp_us = (uint64_t)now_real;
 	memcpy(ack.uuid, uuid_a, 16);
 	ack.acked_sequence = dseq;
-	mgr_control_input(m, buf, (size_t)proto_encode(&ack, key, 32, buf,
+	mgr_control_input(m, buf, (size_t)handoff_msg_encode(&ack, key, 32, buf,
 						      sizeof(buf)), &dst_ctl);
 	ck_assert_uint_eq(m->n_out, 0); /* an ACK is not acknowledged */
 	ck_assert(vm->drained.acked);
@@ -362,18 +362,18 @@ END_TEST
 
 START_TEST(test_drained_empty_and_retransmit)
 {
-	struct proto_msg d;
+	HandoffMsg d;
 	int64_t t_first;
 	uint64_t dseq;
 	static const int64_t at_ms[] = { 50, 150, 350, 750 };
 
 	suspend(uuid_a);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	/* Nothing buffered: DRAINED right after ACTIVATED, FRAMES = 0. */
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 1);
 	out_msg(0, &d);
-	ck_assert_int_eq(d.type, PROTO_DRAINED);
+	ck_assert_int_eq(d.type, HANDOFF_MSG_DRAINED);
 	ck_assert_uint_eq(d.frames, 0);
 	dseq = d.sequence;
 	mgr_outbox_done(m, 1);
@@ -402,13 +402,13 @@ END_TEST
 
 START_TEST(test_duplicate_forged_stale)
 {
-	uint8_t buf[PROTO_MAX_LEN], bad_key[32];
+	uint8_t buf[HANDOFF_MAX_LEN], bad_key[32];
 	struct mig_addr any;
 	size_t n;
-	struct proto_msg ack;
+	HandoffMsg ack;
 
 	addr_parse("0.0.0.0:40001", &any);
-	n = encode(PROTO_SUSPENDING, uuid_a, 77, &any, key, buf);
+	n = encode(HANDOFF_MSG_SUSPENDING, uuid_a, 77, &any, key, buf);
 	mgr_control_input(m, buf, n, &src_ctl);
 	ck_assert_uint_eq(m->n_out, 1);
 	mgr_outbox_done(m, 1);
@@ -419,7 +419,7 @@ START_TEST(test_duplicate_forged_stale)
 	ck_assert_uint_eq(m->n_out, 1);
 	out_msg(0, &ack);
 	ck_assert_uint_eq(ack.acked_sequence, 77);
-	ck_assert_int_eq(ack.status, PROTO_STATUS_OK);
+	ck_assert_int_eq(ack.status, HANDOFF_STATUS_OK);
 	mgr_outbox_done(m, 1);
 	ck_assert_uint_eq(m->st.c[CTR_DUPLICATES], 1);
 	ck_assert_uint_eq(queue_len(vm_a()->queue), 4);
@@ -427,7 +427,7 @@ START_TEST(test_duplicate_forged_stale)
 
 	/* Forged: wrong key: no reply, nothing changes. */
 	memset(bad_key, 0x5a, sizeof(bad_key));
-	n = encode(PROTO_ABORTED, uuid_a, 78, NULL, bad_key, buf);
+	n = encode(HANDOFF_MSG_ABORTED, uuid_a, 78, NULL, bad_key, buf);
 	mgr_control_input(m, buf, n, &src_ctl);
 	ck_assert_uint_eq(m->n_out, 0);
 	ck_assert_uint_eq(m->st.drops[DROP_AUTH_FAILURE], 1);
@@ -435,7 +435,7 @@ START_TEST(test_duplicate_forged_stale)
 
 	/* Stale: timestamp beyond the tolerance: no reply, no change. */
 	now_real -= (int64_t)(cfg.tolerance_s + 1) * SEC;
-	n = encode(PROTO_ABORTED, uuid_a, 79, NULL, key, buf);
+	n = encode(HANDOFF_MSG_ABORTED, uuid_a, 79, NULL, key, buf);
 	now_real += (int64_t)(cfg.tolerance_s + 1) * SEC;
 	mgr_control_input(m, buf, n, &src_ctl);
 	ck_assert_uint_eq(m->n_out, 0);
@@ -448,7 +448,7 @@ START_TEST(test_duplicate_forged_stale)
 	ck_assert_uint_eq(m->st.drops[DROP_BAD_MAGIC], 1);
 	mgr_control_input(m, buf, 10, &src_ctl);
 	ck_assert_uint_eq(m->st.drops[DROP_MALFORMED], 1);
-	mgr_control_input(m, buf, PROTO_MAX_LEN + 1, &src_ctl);
+	mgr_control_input(m, buf, HANDOFF_MAX_LEN + 1, &src_ctl);
 	ck_assert_uint_eq(m->st.drops[DROP_TOO_LONG], 1);
 	ck_assert_uint_eq(m->n_out, 0);
 }
@@ -456,7 +456,7 @@ END_TEST
 
 START_TEST(test_activated_first)
 {
-	activate(uuid_a, PROTO_STATUS_BAD_STATE);
+	activate(uuid_a, HANDOFF_STATUS_BAD_STATE);
 	ck_assert_int_eq(vm_a()->state, VM_REGISTERED);
 	ck_assert(vm_a()->early_activated);
 	ck_assert(addr_equal(&vm_a()->inject, &dst_inject));
@@ -474,8 +474,8 @@ START_TEST(test_aborted)
 {
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 5, &src_data);
-	ctl_expect(PROTO_ABORTED, uuid_a, seq_next++, &src_ctl, NULL,
-		   PROTO_STATUS_OK);
+	ctl_expect(HANDOFF_MSG_ABORTED, uuid_a, seq_next++, &src_ctl, NULL,
+		   HANDOFF_STATUS_OK);
 	ck_assert_int_eq(vm_a()->state, VM_ABORTED);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 5); /* no DRAINED to a source */
@@ -499,12 +499,12 @@ START_TEST(test_aborted)
 	ck_assert_uint_eq(vm_a()->c.drops[DROP_WINDOW_CLOSED], 1);
 	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_RETURNED], 6);
 	/* ABORTED of an unknown VM, and after activation. */
-	ctl_expect(PROTO_ABORTED, uuid_b, seq_next++, &src_ctl, NULL,
-		   PROTO_STATUS_UNKNOWN_VM);
+	ctl_expect(HANDOFF_MSG_ABORTED, uuid_b, seq_next++, &src_ctl, NULL,
+		   HANDOFF_STATUS_UNKNOWN_VM);
 	suspend(uuid_a);
-	activate(uuid_a, PROTO_STATUS_OK);
-	ctl_expect(PROTO_ABORTED, uuid_a, seq_next++, &src_ctl, NULL,
-		   PROTO_STATUS_BAD_STATE);
+	activate(uuid_a, HANDOFF_STATUS_OK);
+	ctl_expect(HANDOFF_MSG_ABORTED, uuid_a, seq_next++, &src_ctl, NULL,
+		   HANDOFF_STATUS_BAD_STATE);
 	ck_assert_int_eq(vm_a()->state, VM_ACTIVATED);
 	ck_assert_uint_eq(vm_a()->c.c[CTR_MIGRATIONS], 2);
 }
@@ -522,7 +522,7 @@ START_TEST(test_expiry)
 	ck_assert_int_eq(vm_a()->state, VM_EXPIRED);
 	ck_assert_uint_eq(vm_a()->c.drops[DROP_EXPIRED], 7);
 	ck_assert_uint_eq(m->mem, 0);
-	activate(uuid_a, PROTO_STATUS_BAD_STATE);
+	activate(uuid_a, HANDOFF_STATUS_BAD_STATE);
 	send_frames(uuid_a, 7, 2, &src_data);
 	ck_assert_uint_eq(vm_a()->c.drops[DROP_WINDOW_CLOSED], 2);
 	check_accounting();
@@ -597,7 +597,7 @@ START_TEST(test_pacing)
 	new_core();
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 100, &src_data);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	ck_assert_int_gt(mgr_poll(m), 0);
 	ck_assert_uint_eq(count_data_out(), 32);
 	mgr_outbox_done(m, m->n_out);
@@ -616,7 +616,7 @@ START_TEST(test_outbox_full_keeps_order)
 
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 200, &src_data);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	for (int round = 0; round < 10 && got < 200; round++) {
 		int64_t d = mgr_poll(m);
 
@@ -656,7 +656,7 @@ START_TEST(test_policy_hold)
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 4, &src_data);
 	advance(100 * MS);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	mgr_poll(m);
 	ck_assert_uint_eq(count_data_out(), 0); /* hold-ms not over yet */
 	advance((int64_t)cfg.hold_ms * MS - 100 * MS);
@@ -683,7 +683,7 @@ END_TEST
 
 START_TEST(test_policy_immediate)
 {
-	struct proto_msg d;
+	HandoffMsg d;
 
 	register_a("immediate", "dest");
 	suspend(uuid_a);
@@ -706,7 +706,7 @@ START_TEST(test_policy_immediate)
 	ck_assert_uint_eq(count_data_out(), 1);
 	mgr_outbox_done(m, m->n_out);
 	/* ACTIVATED: DRAINED counts what this window released. */
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	mgr_poll(m);
 	ck_assert_uint_eq(m->n_out, 1);
 	out_msg(0, &d);
@@ -753,10 +753,10 @@ START_TEST(test_cross_segment_rewrite)
 	ck_assert_msg(strstr(r, "\"ok\":true"), "%s", r);
 	suspend(uuid_a);
 	send_frames(uuid_a, 0, 2, &src_data);
-	activate(uuid_a, PROTO_STATUS_OK);
+	activate(uuid_a, HANDOFF_STATUS_OK);
 	mgr_poll(m);
 	ck_assert_uint_eq(count_data_out(), 2);
-	ck_assert(!memcmp(m->out[0].buf + VXLAN_HDR_LEN, new_mac, 6));
+	ck_assert(!memcmp(m->out[0].buf + HANDOFF_VXLAN_HDR_LEN, new_mac, 6));
 	ck_assert_uint_eq(vm_a()->c.c[CTR_FRAMES_REWRITTEN], 2);
 	/* --new-ip without --ip is refused. */
 	g_free(r);
@@ -776,24 +776,24 @@ START_TEST(test_vni_conflict)
 	b = vmtable_add(m->vms, uuid_b, "vm-b", POLICY_ACTIVATED, now_real);
 	ck_assert_ptr_nonnull(b);
 	{
-		uint8_t buf[PROTO_MAX_LEN];
-		struct proto_msg msg, ack;
+		uint8_t buf[HANDOFF_MAX_LEN];
+		HandoffMsg msg, ack;
 		struct mig_addr any;
 		int n;
 
 		addr_parse("0.0.0.0:1", &any);
 		memset(&msg, 0, sizeof(msg));
-		msg.type = PROTO_SUSPENDING;
+		msg.type = HANDOFF_MSG_SUSPENDING;
 		msg.sequence = seq_next++;
 		msg.timestamp_us = (uint64_t)now_real;
 		memcpy(msg.uuid, uuid_b, 16);
 		msg.n_macs = 1;
 		msg.vni = vm_a()->vni;
 		addr_to_endpoint(&any, &msg.endpoint);
-		n = proto_encode(&msg, key, 32, buf, sizeof(buf));
+		n = handoff_msg_encode(&msg, key, 32, buf, sizeof(buf));
 		mgr_control_input(m, buf, (size_t)n, &src_ctl);
 		out_msg(0, &ack);
-		ck_assert_int_eq(ack.status, PROTO_STATUS_CONFLICT);
+		ck_assert_int_eq(ack.status, HANDOFF_STATUS_CONFLICT);
 	}
 	ck_assert_int_eq(b->state, VM_REGISTERED);
 }

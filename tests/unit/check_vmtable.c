@@ -11,7 +11,7 @@
 
 #include "addr.h"
 #include "vmtable.h"
-#include "vxlan.h"
+#include "wire.h"
 
 static const uint8_t u1[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 static const uint8_t u2[16] = { 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
@@ -130,7 +130,7 @@ END_TEST
 START_TEST(test_addr)
 {
 	struct mig_addr a, b;
-	struct proto_endpoint ep;
+	HandoffEndpoint ep;
 	char s[ADDR_STRLEN];
 
 	ck_assert(addr_parse("10.1.2.3:4789", &a));

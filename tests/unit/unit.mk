@@ -9,15 +9,19 @@
 
 UNIT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check) -lm
+UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check) -lm $(LIB_LIBS)
 
-# check_proto: libmig alone.
-$(BUILD)/tests/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS)
+# check_proto: libmig alone, and the known-answer vectors QEMU's unit test
+# checks too (tests/unit/handoff-wire-vectors.h of the patched tree).
+UNIT_VECTORS := $(WIRE_TREE)/tests/unit/handoff-wire-vectors.h
+$(UNIT_VECTORS): $(WIRE_DEP) ;
+$(BUILD)/tests/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS) $(UNIT_VECTORS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
-$(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS)
+	$(CC) $(LIB_CFLAGS) -I$(WIRE_TREE)/tests/unit -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+$(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS) $(UNIT_VECTORS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) $(UNIT_SAN) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+	$(CC) $(LIB_CFLAGS) -I$(WIRE_TREE)/tests/unit $(UNIT_SAN) -o $@ $< $(LIB_SRCS) \
+		$(UNIT_CHECK_LIBS)
 
 # check_vmtable, check_queue, check_rewrite, check_manager, check_config,
 # check_fuzz: the manager's core and its JSON/metrics (admin.c, metrics.c).
