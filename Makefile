@@ -11,6 +11,9 @@
 #   make patches    turn the QEMU git tree (build/qemu) back into patches/
 #   make check-each-patch
 #                   build QEMU and the unit tests at every patch of the series
+#   make install    install mig-manager, migctl, their man pages, the
+#                   systemd unit and the example configuration (PREFIX,
+#                   DESTDIR; docs/install.md); make uninstall removes them
 #   make clean      remove build products, keep downloads and the QEMU build
 #   make distclean  remove build/ entirely
 
@@ -39,7 +42,7 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 
 UNIT_TESTS :=
 HOST_TOOLS :=
-E2E_TESTS := boot migrate governor stock-stream manager handoff handoff-1k \
+E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
 	handoff-faults handoff-dead-manager libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
@@ -136,7 +139,8 @@ $(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in | qemu
 
 # --- top-level targets ------------------------------------------------------
 
-.PHONY: all tools guest check demo bench bench-quick patches check-each-patch clean distclean
+.PHONY: all tools guest check demo bench bench-quick patches check-each-patch clean distclean \
+	install uninstall
 
 all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
@@ -144,6 +148,7 @@ tools: $(HOST_TOOLS)
 
 check: all $(UNIT_TESTS) qemu-tests
 	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
+		INSTALL_FILES="$(INSTALL_FILES)" \
 		QEMU_TESTS="$(QEMU_TESTS)" \
 		QTREE=$(abspath $(QTREE)) tests/run-tests
 
@@ -168,8 +173,51 @@ check-each-patch: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 		   ninja -C build -j$(JOBS) $$b >> ../each.log 2>&1 && \
 		   (cd build && QTEST_QEMU_BINARY=$(abspath $(BUILD)/bin/qemu-system-x86_64) ./$$b $${p:+-p $$p} > /dev/null) || exit 1; done'
 
+# --- install (docs/install.md) ------------------------------------------------
+
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+BINDIR := $(PREFIX)/bin
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR := $(PREFIX)/share/doc/seamless-migration
+# What make install puts where (the install test checks exactly this list).
+INSTALL_FILES := $(SBINDIR)/mig-manager $(BINDIR)/migctl \
+	$(MANDIR)/man8/mig-manager.8 $(MANDIR)/man8/migctl.8 \
+	$(MANDIR)/man5/mig-manager.conf.5 $(UNITDIR)/mig-manager.service \
+	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf
+
+install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
+	install -D -m 0755 $(BUILD)/bin/mig-manager $(DESTDIR)$(SBINDIR)/mig-manager
+	install -D -m 0755 $(BUILD)/bin/migctl $(DESTDIR)$(BINDIR)/migctl
+	install -D -m 0644 docs/man/mig-manager.8 $(DESTDIR)$(MANDIR)/man8/mig-manager.8
+	install -D -m 0644 docs/man/migctl.8 $(DESTDIR)$(MANDIR)/man8/migctl.8
+	install -D -m 0644 docs/man/mig-manager.conf.5 $(DESTDIR)$(MANDIR)/man5/mig-manager.conf.5
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/sbin/mig-manager|$(SBINDIR)/mig-manager|' \
+	    -e 's|/etc/mig-manager/|$(SYSCONFDIR)/mig-manager/|' \
+		manager/mig-manager.service > $(DESTDIR)$(UNITDIR)/mig-manager.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mig-manager.service
+	install -D -m 0644 manager/mig-manager.conf $(DESTDIR)$(DOCDIR)/mig-manager.conf.example
+	@# The configuration is the operator's: installed once, never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf ]; then \
+		echo "  KEEP   $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf (exists; the example is $(DOCDIR)/mig-manager.conf.example)"; \
+	else \
+		install -D -m 0640 manager/mig-manager.conf $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
+	fi
+
+# Removes what install put there, except a configuration the operator
+# changed (it is kept, and said so).
+uninstall:
+	@for f in $(filter-out $(SYSCONFDIR)/%,$(INSTALL_FILES)); do rm -fv $(DESTDIR)$$f; done
+	@c=$(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
+	if [ -e $$c ] && cmp -s $$c manager/mig-manager.conf; then rm -fv $$c; \
+	elif [ -e $$c ]; then echo "  KEEP   $$c (changed by the operator)"; fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/mig-manager $(DESTDIR)$(DOCDIR) 2>/dev/null
+
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)
+	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)
 
 distclean:
 	rm -rf $(BUILD)

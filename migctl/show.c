@@ -5,6 +5,7 @@
  */
 #include "show.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,31 +49,33 @@ static void show_drops(JsonObject *drops)
 	g_list_free(keys);
 }
 
-/* One line per group of the rows of @scope: "group: text N, text N". */
+/* One line per group of the rows of @scope, groups in order of their
+ * first row: "group: text N, text N". */
 static void show_counters(JsonObject *c, int scope, int width)
 {
-	const char *group = NULL;
+	for (int g = 0; g < CTR_N; g++) {
+		const struct mig_counter_info *first = mig_counter_info(g);
+		g_autofree char *label = NULL;
+		bool earlier = false;
 
-	for (int i = 0; i < CTR_N; i++) {
-		const struct mig_counter_info *r = mig_counter_info(i);
-
-		if (!(r->scope & scope))
+		if (!(first->scope & scope))
 			continue;
-		if (!group || strcmp(group, r->group)) {
-			g_autofree char *label = g_strdup_printf("%s:", r->group);
+		for (int e = 0; e < g && !earlier; e++)
+			earlier = (mig_counter_info(e)->scope & scope) &&
+				  !strcmp(mig_counter_info(e)->group, first->group);
+		if (earlier)
+			continue;
+		label = g_strdup_printf("%s:", first->group);
+		printf("%-*s", width, label);
+		for (int i = g; i < CTR_N; i++) {
+			const struct mig_counter_info *r = mig_counter_info(i);
 
-			if (group)
-				printf("\n");
-			printf("%-*s %s %" G_GINT64_FORMAT, width, label, r->text,
-			       json_int(c, r->name));
-			group = r->group;
-		} else {
-			printf(", %s %" G_GINT64_FORMAT, r->text,
-			       json_int(c, r->name));
+			if ((r->scope & scope) && !strcmp(r->group, first->group))
+				printf("%s %s %" G_GINT64_FORMAT, i == g ? "" : ",",
+				       r->text, json_int(c, r->name));
 		}
-	}
-	if (group)
 		printf("\n");
+	}
 }
 
 void show_status(JsonObject *r)
