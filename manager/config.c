@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "size.h"
+#include "wire.h"
 
 #define GROUP "manager"
 #define PEERS "peers"
@@ -50,9 +51,11 @@ struct config_key {
 #define F(field) offsetof(struct mgr_config, field)
 
 static const struct config_key config_keys[] = {
-	{ "control", KEY_ADDR, F(control), "0.0.0.0:7790", 0, 0,
+	{ "control", KEY_ADDR, F(control),
+	  "0.0.0.0:" G_STRINGIFY(HANDOFF_DEFAULT_CONTROL_PORT), 0, 0,
 	  "Control messages (docs/protocol.md §2): UDP, numeric HOST:PORT or [V6]:PORT." },
-	{ "data", KEY_ADDR, F(data), "0.0.0.0:4789", 0, 0,
+	{ "data", KEY_ADDR, F(data),
+	  "0.0.0.0:" G_STRINGIFY(HANDOFF_DEFAULT_DATA_PORT), 0, 0,
 	  "VXLAN data frames (docs/protocol.md §1); release and return use it too." },
 	{ "key-file", KEY_PATH, F(key_file), "", 0, 0,
 	  "The HMAC-SHA256 key shared with QEMU (-object secret,...,format=raw): the raw bytes of this file (32 random bytes recommended). Required." },

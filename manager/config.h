@@ -37,8 +37,10 @@ enum release_policy {
 
 /**
  * struct mgr_config - everything the daemon reads from its config file.
- * @control: control (protocol) socket address, default 0.0.0.0:7790.
- * @data: data (VXLAN) socket address, default 0.0.0.0:4789.
+ * @control: control (protocol) socket address, default port
+ *           HANDOFF_DEFAULT_CONTROL_PORT.
+ * @data: data (VXLAN) socket address, default port
+ *        HANDOFF_DEFAULT_DATA_PORT.
  * @key_file: path of the HMAC key file.
  * @key: the key's bytes.
  * @key_len: number of bytes in @key (1..CONFIG_KEY_MAX).
