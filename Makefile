@@ -52,6 +52,7 @@ include migctl/migctl.mk
 include tests/guest.mk
 include tests/lab/lab.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 # --- QEMU ---------------------------------------------------------------------
 
@@ -146,8 +147,9 @@ all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
 tools: $(HOST_TOOLS)
 
-check: all $(UNIT_TESTS) qemu-tests
+check: all $(UNIT_TESTS) qemu-tests fuzz
 	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
+		FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		INSTALL_FILES="$(INSTALL_FILES)" \
 		QEMU_TESTS="$(QEMU_TESTS)" \
 		QTREE=$(abspath $(QTREE)) tests/run-tests
@@ -181,11 +183,13 @@ BINDIR := $(PREFIX)/bin
 SBINDIR := $(PREFIX)/sbin
 MANDIR := $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
 DOCDIR := $(PREFIX)/share/doc/seamless-migration
 # What make install puts where (the install test checks exactly this list).
 INSTALL_FILES := $(SBINDIR)/mig-manager $(BINDIR)/migctl \
 	$(MANDIR)/man8/mig-manager.8 $(MANDIR)/man8/migctl.8 \
 	$(MANDIR)/man5/mig-manager.conf.5 $(UNITDIR)/mig-manager.service \
+	$(SYSCTLDIR)/60-mig-manager.conf \
 	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf
 
 install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
@@ -199,6 +203,7 @@ install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
 	    -e 's|/etc/mig-manager/|$(SYSCONFDIR)/mig-manager/|' \
 		manager/mig-manager.service > $(DESTDIR)$(UNITDIR)/mig-manager.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/mig-manager.service
+	install -D -m 0644 manager/60-mig-manager.conf $(DESTDIR)$(SYSCTLDIR)/60-mig-manager.conf
 	install -D -m 0644 manager/mig-manager.conf $(DESTDIR)$(DOCDIR)/mig-manager.conf.example
 	@# The configuration is the operator's: installed once, never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf ]; then \

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "keys.h"
 #include "size.h"
 #include "wire.h"
 
@@ -20,6 +21,7 @@ enum key_type {
 	KEY_ADDR,     /* numeric HOST:PORT or [V6]:PORT */
 	KEY_ADDR_OFF, /* the same, or empty for "off" */
 	KEY_PATH,     /* a file name, not empty */
+	KEY_PATH_OFF, /* a file name, or empty for "off" */
 	KEY_UINT,     /* unsigned int, with K/M/G/T suffixes, in [min, max] */
 	KEY_SIZE,     /* uint64_t byte count, with suffixes, in [min, max] */
 	KEY_POLICY,   /* enum release_policy by name */
@@ -56,9 +58,11 @@ static const struct config_key config_keys[] = {
 	  "Control messages (docs/protocol.md §2): UDP, numeric HOST:PORT or [V6]:PORT." },
 	{ "data", KEY_ADDR, F(data),
 	  "0.0.0.0:" G_STRINGIFY(HANDOFF_DEFAULT_DATA_PORT), 0, 0,
-	  "VXLAN data frames (docs/protocol.md §1); release and return use it too." },
+	  "Geneve data frames (docs/protocol.md §1); release and return use it too." },
 	{ "key-file", KEY_PATH, F(key_file), "", 0, 0,
-	  "The HMAC-SHA256 key shared with QEMU (-object secret,...,format=raw): the raw bytes of this file (32 random bytes recommended). Required." },
+	  "The master key: the raw bytes of this file (16 to 1024; 32 random bytes recommended). Every VM's key derives from it (migctl key VM); no QEMU has it. Required." },
+	{ "state-file", KEY_PATH_OFF, F(state_file), "/var/lib/mig-manager/registrations.json", 0, 0,
+	  "Registrations (migctl register) are kept here across restarts, written atomically. Empty = not kept." },
 	{ "socket", KEY_PATH, F(socket_path), "/run/mig-manager/control.sock", 0, 0,
 	  "Local control socket of migctl (unix stream, mode 0600)." },
 	{ "stats", KEY_ADDR_OFF, F(stats), "127.0.0.1:9790", 0, 0,
@@ -70,7 +74,11 @@ static const struct config_key config_keys[] = {
 	{ "linger-ms", KEY_UINT, F(linger_ms), "5000", 0, 3600000,
 	  "After ACTIVATED (or ABORTED), late frames are still forwarded for this long." },
 	{ "drain-quiet-ms", KEY_UINT, F(drain_quiet_ms), "50", 0, 10000,
-	  "DRAINED waits until no frame came from the source for this long (the source may still be reading frames queued in the stop window)." },
+	  "Fallback when the source sends no END: DRAINED waits until no frame came from it for this long." },
+	{ "end-wait-ms", KEY_UINT, F(end_wait_ms), "500", 0, 60000,
+	  "How long the manager waits for the source's END after ACTIVATED, or for the frames END counts, before it sends DRAINED anyway (counted)." },
+	{ "early-activated-ms", KEY_UINT, F(early_activated_ms), "5000", 0, 60000,
+	  "An ACTIVATED that comes before its SUSPENDING is kept this long and honoured when the SUSPENDING comes." },
 	{ "expire-ms", KEY_UINT, F(expire_ms), "30000", 1, 3600000,
 	  "A suspended VM whose ACTIVATED does not come within this time expires." },
 	{ "max-packets", KEY_UINT, F(max_packets), "65536", 0, 1u << 30,
@@ -88,7 +96,13 @@ static const struct config_key config_keys[] = {
 	{ "window-s", KEY_UINT, F(window_s), "60", 1, 2 * 86400,
 	  "Replay protection: memory of message ids (at least twice tolerance-s)." },
 	{ "rcvbuf", KEY_UINT, F(rcvbuf), "4M", 0, 1u << 30,
-	  "SO_RCVBUF/SO_SNDBUF of the data socket, bytes." },
+	  "SO_RCVBUF/SO_SNDBUF of the data socket, bytes (above net.core.rmem_max only with CAP_NET_ADMIN; the effective size is logged and in migctl status)." },
+	{ "max-vms", KEY_UINT, F(max_vms), "100000", 1, 10000000,
+	  "Most VM entries in the table; a new VM beyond it is refused (busy)." },
+	{ "forget-after-s", KEY_UINT, F(forget_after_s), "600", 0, 86400 * 365,
+	  "VMs that were not registered leave the table this long after their window ended (0 = at once)." },
+	{ "max-connections", KEY_UINT, F(max_connections), "32", 1, 4096,
+	  "Most simultaneous connections to the admin socket, and to /metrics; more are closed at once (counted)." },
 };
 
 #undef F
@@ -123,7 +137,8 @@ static bool set_value(struct mgr_config *cfg, const struct config_key *k,
 				   "'%s' is not a numeric HOST:PORT or [V6]:PORT", v);
 		return true;
 	case KEY_PATH:
-		if (!*v && *k->def)
+	case KEY_PATH_OFF:
+		if (!*v && *k->def && k->type == KEY_PATH)
 			return bad(error, k->name, "%s", "must not be empty");
 		g_free(*(char **)p);
 		*(char **)p = *v ? g_strdup(v) : NULL;
@@ -200,9 +215,11 @@ char *config_example(void)
 	}
 	g_string_append(o,
 		"\n[peers]\n"
-		"# Routers or bridges whose plain VXLAN frames are accepted for registered\n"
-		"# VMs (migctl register), ';'-separated numeric addresses.\n"
-		"#redirect=192.0.2.1;192.0.2.2\n");
+		"# Redirect peers: NAME=HOST:PORT, the exact address their frames come\n"
+		"# from.  A peer seals its frames (Geneve, docs/protocol.md) under its\n"
+		"# key, mig_peer_key(master, NAME): migctl key --peer NAME.  Their frames\n"
+		"# open the window of a registered VM.\n"
+		"#router1=192.0.2.254:6081\n");
 	return g_string_free(o, FALSE);
 }
 
@@ -226,6 +243,7 @@ const char *config_key_default(const char *name)
 void config_clear(struct mgr_config *cfg)
 {
 	g_clear_pointer(&cfg->key_file, g_free);
+	g_clear_pointer(&cfg->state_file, g_free);
 	g_clear_pointer(&cfg->socket_path, g_free);
 	memset(cfg->key, 0, sizeof(cfg->key));
 	cfg->key_len = 0;
@@ -264,18 +282,18 @@ static bool read_key(struct mgr_config *cfg, GError **error)
 	if (!cfg->key_file || !*cfg->key_file) {
 		g_set_error(error, G_KEY_FILE_ERROR,
 			    G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-			    "key 'key-file' is required (the HMAC key shared with QEMU)");
+			    "key 'key-file' is required (the master key every VM key derives from)");
 		return false;
 	}
 	if (!g_file_get_contents(cfg->key_file, &bytes, &len, error)) {
 		g_prefix_error(error, "key-file: ");
 		return false;
 	}
-	if (!len || len > CONFIG_KEY_MAX) {
+	if (len < MIG_MASTER_KEY_MIN || len > CONFIG_KEY_MAX) {
 		g_set_error(error, G_KEY_FILE_ERROR,
 			    G_KEY_FILE_ERROR_INVALID_VALUE,
-			    "key-file %s: %zu bytes, expected 1..%d (32 random bytes recommended)",
-			    cfg->key_file, (size_t)len, CONFIG_KEY_MAX);
+			    "key-file %s: %zu bytes, expected %d..%d (32 random bytes recommended)",
+			    cfg->key_file, (size_t)len, MIG_MASTER_KEY_MIN, CONFIG_KEY_MAX);
 		return false;
 	}
 	memcpy(cfg->key, bytes, len);
@@ -303,7 +321,7 @@ static bool check_keys(GKeyFile *kf, GError **error)
 			bool ok = false;
 
 			if (!strcmp(*g, PEERS))
-				ok = !strcmp(*k, "redirect");
+				ok = strlen(*k) <= CONFIG_PEER_NAME_MAX;
 			else
 				ok = config_key_default(*k) != NULL;
 			if (!ok) {
@@ -335,30 +353,41 @@ static bool load(struct mgr_config *cfg, GKeyFile *kf, GError **error)
 		return bad(error, "window-s", "%s",
 			   "must be at least twice tolerance-s (docs/protocol.md §2)");
 
-	peers = g_key_file_get_string_list(kf, PEERS, "redirect", NULL, NULL);
+	if (!read_key(cfg, error))
+		return false;
+	peers = g_key_file_get_keys(kf, PEERS, NULL, NULL);
 	cfg->n_peers = 0;
 	for (char **p = peers; p && *p; p++) {
-		g_strstrip(*p);
-		if (!**p)
-			continue;
+		g_autofree char *v = g_key_file_get_string(kf, PEERS, *p, NULL);
+		struct mgr_peer *peer = &cfg->peers[cfg->n_peers];
+
 		if (cfg->n_peers == CONFIG_MAX_PEERS) {
 			g_set_error(error, G_KEY_FILE_ERROR,
 				    G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "[peers] redirect: more than %d peers",
-				    CONFIG_MAX_PEERS);
+				    "[peers]: more than %d peers", CONFIG_MAX_PEERS);
 			return false;
 		}
-		if (!addr_parse_host(*p, &cfg->peers[cfg->n_peers])) {
+		if (!v || !addr_parse(g_strstrip(v), &peer->addr) ||
+		    !addr_port(&peer->addr) || addr_is_any(&peer->addr)) {
 			g_set_error(error, G_KEY_FILE_ERROR,
 				    G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "[peers] redirect: '%s' is not a numeric address",
-				    *p);
+				    "[peers] %s: '%s' is not a numeric HOST:PORT (the exact address the peer sends from)",
+				    *p, v ? v : "");
+			return false;
+		}
+		g_strlcpy(peer->name, *p, sizeof(peer->name));
+		if (!mig_peer_key(cfg->key, cfg->key_len, peer->name, peer->key)) {
+			g_set_error(error, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "[peers] %s: cannot derive its key", *p);
 			return false;
 		}
 		cfg->n_peers++;
 	}
-	return read_key(cfg, error);
+	return true;
 }
+
+
 
 bool config_load_data(struct mgr_config *cfg, const char *text,
 		      GError **error)

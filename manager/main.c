@@ -91,7 +91,9 @@ struct parts {
 static bool start(struct parts *p, const struct mgr_config *cfg,
 		  GError **error)
 {
-	p->m = mgr_new(cfg);
+	p->m = mgr_new(cfg, error);
+	if (!p->m)
+		return false;
 	p->udp = udp_new(p->m, error);
 	if (!p->udp)
 		return false;

@@ -9,9 +9,11 @@
 #     unix socket), metrics.c (/metrics), main.c
 
 MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
+	manager/timers.c manager/state.c \
 	manager/qemu-control.c manager/datapath.c manager/vmtable.c \
 	manager/queue.c manager/rewrite.c manager/config.c
-MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/metrics.c
+MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/admin-json.c \
+	manager/metrics.c
 MANAGER_HDRS := $(wildcard manager/*.h)
 MANAGER_CFLAGS = $(LIB_CFLAGS) -Imanager \
 	-DMIG_VERSION='"$(MIG_VERSION)"' -DG_LOG_DOMAIN='"mig-manager"' \

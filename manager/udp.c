@@ -175,6 +175,24 @@ int udp_socket(const struct mig_addr *a, unsigned int rcvbuf,
 	return fd;
 }
 
+/*
+ * What the kernel gave the data socket: above net.core.rmem_max a buffer
+ * needs CAP_NET_ADMIN (SO_RCVBUFFORCE), which the shipped unit does not
+ * grant.  Say so instead of falling back silently (docs/manager.md).
+ */
+static void check_rcvbuf(struct mgr *m, int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) < 0)
+		return;
+	m->rcvbuf = (unsigned int)v / 2; /* the kernel doubles what it grants */
+	if (m->rcvbuf < m->cfg->rcvbuf)
+		g_warning("data socket: receive buffer %u bytes, not the %u of rcvbuf=: raise net.core.rmem_max (sysctl, docs/manager.md) or grant CAP_NET_ADMIN",
+			  m->rcvbuf, m->cfg->rcvbuf);
+}
+
 static void rearm(struct udp *n, int64_t delay)
 {
 	if (delay < 0)
@@ -266,6 +284,8 @@ struct udp *udp_new(struct mgr *m, GError **error)
 		goto fail;
 	}
 	n->data_fd = udp_socket(&m->cfg->data, m->cfg->rcvbuf, error);
+	if (n->data_fd >= 0)
+		check_rcvbuf(m, n->data_fd);
 	if (n->data_fd < 0) {
 		g_prefix_error(error, "data socket: ");
 		goto fail;
