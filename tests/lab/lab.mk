@@ -2,8 +2,8 @@
 #
 # tests/lab/lab.mk - host-side programs of the end-to-end tests and the
 # benchmarks: mig-qmp (QMP client), mig-peer (plays the QEMUs against
-# mig-manager, with simqemu.c), mig-bench-ingest (the manager's ingest
-# benchmark).
+# mig-manager, with simqemu.c), mig-forge (forged-source datagrams),
+# mig-bench-ingest and mig-bench-table (the manager's benchmarks).
 # mig-stream and mig-tcpstall are in tests/guest.mk (they share the
 # guest's sequence code).  Included by the top-level Makefile after
 # lib/lib.mk and manager/manager.mk.
@@ -19,7 +19,13 @@ $(BUILD)/bin/mig-peer: tests/lab/mig-peer.c tests/lab/simqemu.c tests/lab/simqem
 	$(CC) $(LIB_CFLAGS) -Itests/lab -o $@ $< tests/lab/simqemu.c $(LIBMIG) \
 		$$(pkg-config --libs glib-2.0) $(LIB_LIBS)
 
-HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer
+# mig-forge: datagrams with a forged source address (raw socket), for the
+# attack tests.
+$(BUILD)/bin/mig-forge: tests/lab/mig-forge.c $(LIBMIG) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIBMIG) $$(pkg-config --libs glib-2.0) $(LIB_LIBS)
+
+HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer $(BUILD)/bin/mig-forge
 
 # Benchmarks of the manager (not part of make check): ingest over
 # loopback sockets, and the core against the size of its table.
