@@ -43,7 +43,7 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
-	handoff-faults handoff-dead-manager libvirt
+	handoff-2nic handoff-attacks handoff-faults handoff-restart handoff-dead-manager libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
 include lib/lib.mk
@@ -157,10 +157,10 @@ check: all $(UNIT_TESTS) qemu-tests fuzz
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo
 
-bench: all $(BUILD)/bin/mig-bench-ingest
+bench: all $(MANAGER_BENCHES)
 	@BUILD=$(abspath $(BUILD)) scripts/bench
 
-bench-quick: all $(BUILD)/bin/mig-bench-ingest
+bench-quick: all $(MANAGER_BENCHES)
 	@BUILD=$(abspath $(BUILD)) scripts/bench --quick
 
 patches:

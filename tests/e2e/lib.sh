@@ -371,6 +371,12 @@ migrate_with_stream() {
 	wait "$epid" 2>/dev/null || true
 	# SRC_LINGER: seconds the source QEMU stays up after the migration
 	sleep "${SRC_LINGER:-0}"
+	# the source filter's counters, before the source goes
+	if [ "${HANDOFF:-0}" = 1 ]; then
+		filter_counters src > "$RUN/src-filter.json"
+	else
+		echo null > "$RUN/src-filter.json"
+	fi
 	stop_guest src
 	# The stream ends STREAM_AFTER seconds after the migration (SIGTERM
 	# makes mig-stream stop sending and collect the sink's counters), or
@@ -398,6 +404,19 @@ migrate_with_stream() {
 		--slurpfile t "$RUN/tcp.json" --slurpfile s1 "$RUN/stream1.json" \
 		'{migration: $m[0], stream: $s[0], stream1: $s1[0], tcp: $t[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
 		fail "cannot assemble result.json"
+}
+
+# filter_counters NAME [ID] - the counters of handoff filter ID (default
+# handoff0) of QEMU NAME as one JSON object
+HANDOFF_COUNTERS="captured skipped capture-errors oversize injected reordered rejected-malformed
+	rejected-vni rejected-window rejected-auth rejected-replay inject-dropped passed-to-next
+	nic-busy held-direct hold-limit hold-dropped drain-timeouts drained-mismatch"
+filter_counters() {
+	local name=$1 id=${2:-handoff0} c v
+	for c in $HANDOFF_COUNTERS; do
+		v=$(qmp "$name" qom-get "{\"path\": \"$id\", \"property\": \"$c\"}" 2>/dev/null) || v=null
+		echo "\"$c\": $v"
+	done | paste -sd, | sed 's/^/{/; s/$/}/'
 }
 
 # print_result FILE - human summary of a result.json
