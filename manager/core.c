@@ -180,6 +180,14 @@ bool mgr_vm_key(const struct mgr *m, const uint8_t uuid[HANDOFF_UUID_LEN],
 	return mig_vm_key(m->cfg->key, m->cfg->key_len, uuid, key);
 }
 
+void mgr_set_rx_local(struct mgr *m, const struct mig_addr *local)
+{
+	if (local)
+		m->rx_local = *local;
+	else
+		m->rx_local.len = 0;
+}
+
 struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len)
 {
 	struct mgr_out *o;
@@ -194,6 +202,7 @@ struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len)
 	o->vm = NULL;
 	o->is_frame = false;
 	o->len = 0;
+	o->local.len = 0;
 	m->n_out++;
 	return o;
 }
@@ -236,7 +245,7 @@ void mgr_send_failed(struct mgr *m, unsigned int i, int err)
 
 bool mgr_send_control(struct mgr *m, const HandoffMsg *msg,
 		      const uint8_t *key, const struct mig_addr *to,
-		      struct mig_vm *vm)
+		      const struct mig_addr *local, struct mig_vm *vm)
 {
 	struct mgr_out *o = mgr_outbox_slot(m, HANDOFF_MAX_LEN);
 	int n;
@@ -256,6 +265,8 @@ bool mgr_send_control(struct mgr *m, const HandoffMsg *msg,
 	o->len = (size_t)n;
 	o->sock = MGR_SOCK_CONTROL;
 	o->to = *to;
+	if (local)
+		o->local = *local;
 	o->vm = vm;
 	return true;
 }

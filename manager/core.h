@@ -81,6 +81,8 @@ enum mgr_sock {
  * @len: bytes in @buf.
  * @cap: allocated size of @buf.
  * @buf: the datagram.
+ * @local: the local address to send it from (address only; len 0: the
+ *         kernel's choice), the one the receiving QEMU connected to.
  */
 struct mgr_out {
 	enum mgr_sock sock;
@@ -90,6 +92,7 @@ struct mgr_out {
 	size_t len;
 	size_t cap;
 	uint8_t *buf;
+	struct mig_addr local;
 };
 
 /**
@@ -127,6 +130,8 @@ struct mgr_heap;
  * @state_next_save: monotonic µs before which the state file is not
  *                   written again (changes are coalesced).
  * @rcvbuf: effective SO_RCVBUF of the data socket (set by udp.c).
+ * @rx_local: the local address the datagram being handled came to (len
+ *            0 when unknown); see mgr_set_rx_local().
  */
 struct mgr {
 	const struct mgr_config *cfg;
@@ -146,6 +151,7 @@ struct mgr {
 	bool state_dirty;
 	int64_t state_next_save;
 	unsigned int rcvbuf;
+	struct mig_addr rx_local;
 };
 
 /**
@@ -213,6 +219,19 @@ uint64_t mgr_mem_total(const struct mgr *m);
  */
 void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 		       const struct mig_addr *from);
+
+/**
+ * mgr_set_rx_local() - the local address the next datagrams came to.
+ * @m: core.
+ * @local: the address (from IP_PKTINFO), or NULL when unknown.
+ *
+ * QEMU's sockets are connected to the manager's address, so whatever the
+ * manager sends a QEMU (ACK, DRAINED, frames) must come from the address
+ * that QEMU sent to: on a host with several addresses and sockets bound
+ * to a wildcard, udp.c reports it here before each datagram and sends
+ * from it (struct mgr_out @local).
+ */
+void mgr_set_rx_local(struct mgr *m, const struct mig_addr *local);
 
 /**
  * mgr_data_wants_control() - whether a data datagram may be waiting for a

@@ -62,6 +62,7 @@ struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
  * @msg: message (its UUID is the VM's).
  * @key: the VM key.
  * @to: destination.
+ * @local: the local address to send from, or NULL.
  * @vm: VM, or NULL.
  *
  * An outbox that is full costs the message, counted "outbox-full".
@@ -70,7 +71,7 @@ struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
  */
 bool mgr_send_control(struct mgr *m, const HandoffMsg *msg,
 		      const uint8_t *key, const struct mig_addr *to,
-		      struct mig_vm *vm);
+		      const struct mig_addr *local, struct mig_vm *vm);
 
 /**
  * mgr_vm_new() - add a VM to the table, within max-vms and memory-cap.

@@ -49,7 +49,7 @@ static void send_ack(struct mgr *m, const HandoffMsg *msg, uint16_t status,
 	memcpy(ack.uuid, msg->uuid, HANDOFF_UUID_LEN);
 	ack.acked_sequence = msg->sequence;
 	ack.status = status;
-	if (mgr_send_control(m, &ack, key, to, vm) &&
+	if (mgr_send_control(m, &ack, key, to, &m->rx_local, vm) &&
 	    status <= HANDOFF_STATUS_BUSY)
 		mgr_count(m, NULL, CTR_ACKS_OK + status, 1);
 }
@@ -106,14 +106,17 @@ static uint16_t on_suspending(struct mgr *m, struct mig_vm *vm,
 	}
 	set_name(m, vm, msg);
 	mgr_open_window(m, vm, msg);
+	vm->local_src = m->rx_local;
 	g_info("vm %s (%s): suspended, buffering %u NIC(s)", vm->name,
 	       uuid_format(vm->uuid, id), vm->n_nics);
 	if (vm->early && same_migration(vm, &vm->early->msg) &&
 	    mgr_now(m) < vm->early->m_time +
 			 (int64_t)m->cfg->early_activated_ms * 1000) {
 		HandoffMsg early = vm->early->msg;
+		struct mig_addr local = vm->early->local;
 
 		mgr_activate(m, vm, &early);
+		vm->local_dst = local;
 		g_info("vm %s: its ACTIVATED had come first: activated", vm->name);
 	}
 	g_clear_pointer(&vm->early, g_free);
@@ -128,6 +131,7 @@ static uint16_t on_activated(struct mgr *m, struct mig_vm *vm,
 
 	if (vm->state == VM_SUSPENDED && same_migration(vm, msg)) {
 		mgr_activate(m, vm, msg);
+		vm->local_dst = m->rx_local;
 		addr_from_endpoint(&msg->control, &ctl);
 		g_info("vm %s: activated, releasing %u frames (DRAINED to %s)",
 		       vm->name, vm_queued(vm), addr_format(&ctl, ep, sizeof(ep)));
@@ -145,6 +149,7 @@ static uint16_t on_activated(struct mgr *m, struct mig_vm *vm,
 		vm->early = g_new0(struct early_activation, 1);
 	vm->early->msg = *msg;
 	vm->early->m_time = mgr_now(m);
+	vm->early->local = m->rx_local;
 	mgr_schedule(m, vm, vm->early->m_time +
 		     (int64_t)m->cfg->early_activated_ms * 1000);
 	g_message("vm %s: ACTIVATED in state %s (no window of its migration): kept %u ms",
@@ -170,6 +175,7 @@ static uint16_t on_aborted(struct mgr *m, struct mig_vm *vm,
 		nic->sent = 0;
 	}
 	addr_from_endpoint(&msg->control, &vm->control_src);
+	vm->local_src = m->rx_local;
 	vm->m_aborted = mgr_now(m);
 	vmtable_set_state(vm, VM_ABORTED, mgr_now_real(m), vm->m_aborted);
 	mgr_schedule(m, vm, vm->m_aborted);

@@ -123,10 +123,12 @@ struct mig_nic {
  * struct early_activation - an ACTIVATED that came before its SUSPENDING.
  * @msg: the message.
  * @m_time: monotonic µs it arrived.
+ * @local: the local address it came to.
  */
 struct early_activation {
 	HandoffMsg msg;
 	int64_t m_time;
+	struct mig_addr local;
 };
 
 /**
@@ -149,6 +151,9 @@ struct early_activation {
  * @migration_id: the window's migration.
  * @control_src: the source QEMU's control endpoint (SUSPENDING).
  * @control_dst: the destination QEMU's control endpoint (ACTIVATED).
+ * @local_src: the manager's address the source QEMU sends to (what goes
+ *             to the source is sent from it; len 0: unknown).
+ * @local_dst: the same for the destination QEMU.
  * @early: an early ACTIVATED, or NULL (allocated: most VMs never have one).
  * @nics: the window's NICs (@n_nics of them, allocated; NULL when none).
  * @n_nics: entries in @nics.
@@ -191,6 +196,8 @@ struct mig_vm {
 	uint8_t migration_id[HANDOFF_ID_LEN];
 	struct mig_addr control_src;
 	struct mig_addr control_dst;
+	struct mig_addr local_src;
+	struct mig_addr local_dst;
 	struct early_activation *early;
 	struct mig_nic *nics;
 	unsigned int n_nics;

@@ -31,6 +31,8 @@ static void reset_window(struct mgr *m, struct mig_vm *vm)
 	memset(&vm->drained, 0, sizeof(vm->drained));
 	memset(&vm->control_src, 0, sizeof(vm->control_src));
 	memset(&vm->control_dst, 0, sizeof(vm->control_dst));
+	memset(&vm->local_src, 0, sizeof(vm->local_src));
+	memset(&vm->local_dst, 0, sizeof(vm->local_dst));
 	vm->retry_at = 0;
 	vm->retry_ms = 0;
 	vm->force_release = false;
@@ -200,6 +202,7 @@ static bool send_head(struct mgr *m, struct mig_nic *nic,
 	o->len = (size_t)n;
 	o->sock = MGR_SOCK_DATA;
 	o->to = *to;
+	o->local = to_source ? vm->local_src : vm->local_dst;
 	o->vm = vm;
 	o->is_frame = true;
 	nic->sent++;
@@ -393,7 +396,8 @@ static void send_drained(struct mgr *m, struct mig_vm *vm, int64_t now)
 		msg.frames[i].frames = vm->nics[i].sent;
 	}
 	msg.n_frames = vm->n_nics;
-	if (!mgr_send_control(m, &msg, vm->key, to, vm))
+	if (!mgr_send_control(m, &msg, vm->key, to,
+			      vm->state == VM_ABORTED ? &vm->local_src : &vm->local_dst, vm))
 		return; /* outbox full: poll comes back at once */
 	vm->drained.next_us = now +
 		(int64_t)drained_delay_ms[vm->drained.attempts] * 1000;

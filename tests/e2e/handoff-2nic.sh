@@ -70,10 +70,11 @@ if command -v tshark >/dev/null; then
 		-e udp.dstport -e eth.dst > "$RUN/released.tsv" 2> "$RUN/tshark.err" ||
 		fail "tshark cannot read the capture: $(head -3 "$RUN/tshark.err")"
 	# eth.dst lists the outer (loopback, zeros) and the inner destination
-	n0=$(awk -F'\t' -v m="$GUEST_MAC" '$1 == 46001 && $2 ~ m' "$RUN/released.tsv" | wc -l)
-	n1=$(awk -F'\t' -v m="$GUEST_MAC1" '$1 == 46002 && $2 ~ m' "$RUN/released.tsv" | wc -l)
+	# udp.dstport lists the outer port and the inner one
+	n0=$(awk -F'\t' -v m="$GUEST_MAC" '$1 ~ /^46001,/ && $2 ~ m' "$RUN/released.tsv" | wc -l)
+	n1=$(awk -F'\t' -v m="$GUEST_MAC1" '$1 ~ /^46002,/ && $2 ~ m' "$RUN/released.tsv" | wc -l)
 	x=$(awk -F'\t' -v a="$GUEST_MAC" -v b="$GUEST_MAC1" \
-		'($1 == 46001 && $2 !~ a) || ($1 == 46002 && $2 !~ b)' "$RUN/released.tsv" | wc -l)
+		'($1 ~ /^46001,/ && $2 !~ a) || ($1 ~ /^46002,/ && $2 !~ b)' "$RUN/released.tsv" | wc -l)
 	[ "$n0" -gt 0 ] && [ "$n1" -gt 0 ] || fail "tshark: released frames per NIC $n0 / $n1"
 	[ "$x" -eq 0 ] || fail "tshark: $x released frames went to the other NIC's filter"
 	log "tshark: $n0 frames released to NIC 0's filter, $n1 to NIC 1's, none crossed"

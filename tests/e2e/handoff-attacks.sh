@@ -35,6 +35,7 @@ MIG_FORGE=$BUILD/bin/mig-forge
 MIG_PEER=$BUILD/bin/mig-peer
 
 e2e_start hatk "$0" "$@"
+trap 'pkill -f "^$MIG_FORGE " 2>/dev/null || true; capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 need_files "$MIG_FORGE" "$MIG_PEER"
 command -v tshark >/dev/null || fail "tshark is not installed (scripts/debian-packages lists it)"
 
@@ -61,7 +62,8 @@ A3=$!
 forge --from 127.0.0.1:39002 --to "$MGR" --uuid "$GUEST_UUID" --mac "$GUEST_MAC" -n $N --interval-us 5000 &
 A4=$!
 SRC_LINGER=3 migrate_with_stream "${PPS:-2000}" "${STREAM_SECONDS:-60}"
-kill $A1 $A2 $A3 $A4 2>/dev/null || true
+# (the background jobs are subshells: stop the attacker processes themselves)
+pkill -f "^$MIG_FORGE " 2>/dev/null || true
 wait $A1 $A2 $A3 $A4 2>/dev/null || true
 print_result "$RUN/result.json" | sed "s/^/[$TEST_NAME] /" >&2
 capture_stop
@@ -110,11 +112,10 @@ sleep 0.3
 log "3: the captured SUSPENDING from another address: endpoint-mismatch; from its own: duplicate or stale; no window opened"
 
 # --- 4. an authentic released frame replayed to the destination filter ------------
-tshark -r "$RUN/wire.pcap" -Y "udp.srcport == 6081 && udp.dstport == 46001" -c 1 \
-	-T fields -e udp.payload > "$RUN/rel.hex" 2> "$RUN/tshark.err" || true
-[ -s "$RUN/rel.hex" ] || tshark -r "$RUN/wire.pcap" -Y "udp.srcport == 6081 && udp.dstport == 46001" \
-	-c 1 -T fields -e data.data > "$RUN/rel.hex" 2>> "$RUN/tshark.err" || true
-[ -s "$RUN/rel.hex" ] || fail "4: no released frame in the capture: $(head -3 "$RUN/tshark.err")"
+# (not one of the attacker's: its frames come from 02:00:00:00:00:66)
+tshark -r "$RUN/wire.pcap" -Y "udp.srcport == 6081 && udp.dstport == 46001 && frame.len < 256 && !(eth.src == 02:00:00:00:00:66)" \
+	-T fields -e udp.payload 2> "$RUN/tshark.err" | head -1 | cut -d, -f1 > "$RUN/rel.hex" || true
+[ -s "$RUN/rel.hex" ] || fail "4: no released frame in the capture: $(grep -v 'Running as user' "$RUN/tshark.err" | head -3)"
 tr -d ':\n' < "$RUN/rel.hex" | xxd -r -p > "$RUN/rel.bin"
 rej0=$(($(dstq rejected-replay) + $(dstq rejected-window) + $(dstq rejected-auth)))
 inj0=$(dstq injected)
