@@ -43,7 +43,8 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
-	handoff-2nic handoff-attacks handoff-faults handoff-restart handoff-dead-manager libvirt
+	handoff-2nic handoff-abab handoff-broadcast handoff-attacks handoff-faults handoff-restart \
+	handoff-dead-manager libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
 include lib/lib.mk
