@@ -36,6 +36,7 @@
 
 #include <glib.h>
 
+#include "bench-util.h"
 #include "internal.h"
 #include "simqemu.h"
 #include "udp.h"
@@ -159,26 +160,6 @@ static void *sink_thread(void *arg)
 
 	a->res = receive(a->fd, NULL, NULL);
 	return NULL;
-}
-
-static long rss_kb(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void control(struct mgr *m, struct simq *q, int (*build)(struct simq *, uint8_t *))
@@ -318,7 +299,7 @@ int main(int argc, char **argv)
 			s.to = a;
 			if (phase == 1) {
 				mgr_free(m);
-				rss0 = rss_kb();
+				rss0 = bench_rss_kb();
 			}
 			/* Both phases send frames sealed for this round's window. */
 			if (phase == 0 || !m) {
@@ -338,7 +319,7 @@ int main(int argc, char **argv)
 			} else {
 				mgr_r[r] = rate(&res);
 				last_mgr = res;
-				rss1 = rss_kb();
+				rss1 = bench_rss_kb();
 			}
 		}
 		ratios[r] = mgr_r[r] / sink_r[r];
@@ -346,7 +327,7 @@ int main(int argc, char **argv)
 		       r + 1, sink_r[r], last_sink.frames, n_frames, mgr_r[r],
 		       last_mgr.frames, m->st.c[CTR_FRAMES_BUFFERED], 100 * ratios[r]);
 	}
-	qsort(ratios, (size_t)rounds, sizeof(double), cmp_d);
+	qsort(ratios, (size_t)rounds, sizeof(double), bench_cmp_double);
 	printf("ingest: manager / plain sink = %.1f%% (median of %d rounds; target >= 90%%)\n",
 	       100 * ratios[rounds / 2], rounds);
 	{

@@ -27,6 +27,7 @@
 
 #include <glib.h>
 
+#include "bench-util.h"
 #include "internal.h"
 #include "simqemu.h"
 #include "wire.h"
@@ -44,19 +45,6 @@ struct costs {
 static double now_ns(void)
 {
 	return (double)g_get_monotonic_time() * 1000.0;
-}
-
-static long rss_kb(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static void uuid_of(unsigned int i, uint8_t uuid[16])
@@ -146,7 +134,7 @@ static void run(struct mgr_config *cfg, unsigned int total, struct costs *c)
 		exit(1);
 	}
 	mem0 = mgr_mem_total(m);
-	rss0 = rss_kb();
+	rss0 = bench_rss_kb();
 	register_idle(m, (unsigned int)windows, total - (unsigned int)windows);
 	/* W windows open at once: their SUSPENDINGs (not timed). */
 	for (int w = 0; w < windows; w++) {
@@ -163,7 +151,7 @@ static void run(struct mgr_config *cfg, unsigned int total, struct costs *c)
 	}
 	/* Memory per entry, before any frame is queued. */
 	c->v[ENTRY_BYTES] = (double)(mgr_mem_total(m) - mem0) / total;
-	c->v[ENTRY_RSS] = (double)(rss_kb() - rss0) * 1024 / total;
+	c->v[ENTRY_RSS] = (double)(bench_rss_kb() - rss0) * 1024 / total;
 	pkts = seal_frames(src, &pkt_len);
 	{
 		struct mig_addr from;
@@ -208,13 +196,6 @@ static void run(struct mgr_config *cfg, unsigned int total, struct costs *c)
 	mgr_free(m);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median of @n rounds, cost by cost. */
 static void median(const struct costs *r, int n, struct costs *out)
 {
@@ -223,7 +204,7 @@ static void median(const struct costs *r, int n, struct costs *out)
 	for (int f = 0; f < N_COSTS; f++) {
 		for (int i = 0; i < n; i++)
 			v[i] = r[i].v[f];
-		qsort(v, (size_t)n, sizeof(double), cmp_d);
+		qsort(v, (size_t)n, sizeof(double), bench_cmp_double);
 		out->v[f] = v[n / 2];
 	}
 }

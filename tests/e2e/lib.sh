@@ -406,6 +406,41 @@ migrate_with_stream() {
 		fail "cannot assemble result.json"
 }
 
+# wait_status NAME STATUS SECONDS - poll query-migrate of QEMU NAME until
+# it reports STATUS; fail if the migration ends otherwise or times out
+wait_status() {
+	local name=$1 want=$2 t=$(($3 * 10)) status=
+	while [ $t -gt 0 ]; do
+		status=$(qmp "$name" query-migrate | jq -r '.status // "none"')
+		[ "$status" = "$want" ] && return 0
+		case "$status" in completed|failed|cancelled)
+			[ "$want" = "$status" ] || fail "migration of $name ended '$status', expected '$want'" ;;
+		esac
+		sleep 0.1
+		t=$((t - 1))
+	done
+	fail "migration of $name: status '$status' after $3 s, expected '$want'"
+}
+
+# stream_start [SECONDS] - a sequenced stream at $PPS datagrams/s from the
+# client namespace to the guest in the background (PID in $SPID, result
+# in $RUN/stream.json); stream_stop ends it and checks that the guest
+# answered and got no duplicate
+stream_start() {
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -s 1 --stats-only >/dev/null 2>&1 || true
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "${PPS:-1000}" -t "${1:-300}" --json \
+		> "$RUN/stream.json" 2> "$RUN/stream.err" &
+	SPID=$!
+}
+stream_stop() {
+	local rc=0
+	kill -TERM "$SPID" 2>/dev/null || true
+	wait "$SPID" || rc=$?
+	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable?): $(cat "$RUN/stream.err")"
+	[ "$(json_get "$RUN/stream.json" .stats_ok)" = true ] || fail "the guest did not answer the counters query"
+	[ "$(json_get "$RUN/stream.json" .guest_dup)" -eq 0 ] || fail "the guest received duplicates"
+}
+
 # filter_counters NAME [ID] - the counters of handoff filter ID (default
 # handoff0) of QEMU NAME as one JSON object
 HANDOFF_COUNTERS="captured skipped capture-errors oversize injected reordered rejected-malformed

@@ -13,27 +13,30 @@ $(BUILD)/bin/mig-qmp: tests/lab/mig-qmp.c
 	$(CC) $(MIG_WARN) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0)
 
 # simqemu.c: the QEMU side of the protocol, shared with the unit tests.
+LAB_UTIL := tests/lab/lab-util.c tests/lab/lab-util.h
 $(BUILD)/bin/mig-peer: tests/lab/mig-peer.c tests/lab/simqemu.c tests/lab/simqemu.h \
-		$(LIBMIG) $(LIB_HDRS)
+		$(LAB_UTIL) $(LIBMIG) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -Itests/lab -o $@ $< tests/lab/simqemu.c $(LIBMIG) \
-		$$(pkg-config --libs glib-2.0) $(LIB_LIBS)
+	$(CC) $(LIB_CFLAGS) -Itests/lab -o $@ $< tests/lab/simqemu.c tests/lab/lab-util.c \
+		$(LIBMIG) $$(pkg-config --libs glib-2.0) $(LIB_LIBS)
 
 # mig-forge: datagrams with a forged source address (raw socket), for the
 # attack tests.
-$(BUILD)/bin/mig-forge: tests/lab/mig-forge.c $(LIBMIG) $(LIB_HDRS)
+$(BUILD)/bin/mig-forge: tests/lab/mig-forge.c $(LAB_UTIL) $(LIBMIG) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIBMIG) $$(pkg-config --libs glib-2.0) $(LIB_LIBS)
+	$(CC) $(LIB_CFLAGS) -Itests/lab -o $@ $< tests/lab/lab-util.c $(LIBMIG) \
+		$$(pkg-config --libs glib-2.0) $(LIB_LIBS)
 
 HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer $(BUILD)/bin/mig-forge
 
 # Benchmarks of the manager (not part of make check): ingest over
 # loopback sockets, and the core against the size of its table.
 MANAGER_BENCHES := $(BUILD)/bin/mig-bench-ingest $(BUILD)/bin/mig-bench-table
-$(MANAGER_BENCHES): $(BUILD)/bin/%: tests/bench/%.c tests/lab/simqemu.c tests/lab/simqemu.h \
+$(MANAGER_BENCHES): $(BUILD)/bin/%: tests/bench/%.c tests/bench/bench-util.h \
+		tests/lab/simqemu.c tests/lab/simqemu.h \
 		$(LIBMIG) $(MANAGER_CORE_SRCS) $(MANAGER_HDRS) manager/udp.c
 	@mkdir -p $(@D)
-	$(CC) $(MANAGER_CFLAGS) -O2 -Itests/lab -o $@ $< tests/lab/simqemu.c \
+	$(CC) $(MANAGER_CFLAGS) -O2 -Itests/lab -Itests/bench -o $@ $< tests/lab/simqemu.c \
 		$(MANAGER_CORE_SRCS) manager/udp.c $(LIBMIG) $(MANAGER_LIBS) -lpthread
 
 .PHONY: bench-manager

@@ -31,36 +31,11 @@
 #include <glib.h>
 
 #include "ids.h"
+#include "lab-util.h"
 #include "wire.h"
 
 static char *opt_from, *opt_to, *opt_payload, *opt_mac, *opt_uuid;
 static int opt_n = 1, opt_vni, opt_interval;
-
-static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "mig-forge: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
-static void parse(const char *s, struct sockaddr_in *a)
-{
-	const char *c = s ? strrchr(s, ':') : NULL;
-	g_autofree char *host = c ? g_strndup(s, c - s) : NULL;
-
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	if (!c || inet_pton(AF_INET, host, &a->sin_addr) != 1 || !atoi(c + 1))
-		die("'%s' is not IPV4:PORT", s ? s : "(none)");
-	a->sin_port = htons((uint16_t)atoi(c + 1));
-}
 
 static uint16_t ip_sum(const uint8_t *p, size_t n)
 {
@@ -84,7 +59,7 @@ static void send_spoofed(int fd, const struct sockaddr_in *from,
 	size_t total = sizeof(*ip) + sizeof(*udp) + len;
 
 	if (total > sizeof(pkt))
-		die("datagram too large");
+		lab_die("datagram too large");
 	memset(pkt, 0, sizeof(*ip) + sizeof(*udp));
 	ip->version = 4;
 	ip->ihl = 5;
@@ -101,7 +76,7 @@ static void send_spoofed(int fd, const struct sockaddr_in *from,
 	udp->check = 0; /* none: allowed for IPv4 */
 	memcpy(pkt + sizeof(*ip) + sizeof(*udp), data, len);
 	if (sendto(fd, pkt, total, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
-		die("sendto: %s", g_strerror(errno));
+		lab_die("sendto: %s", g_strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -125,29 +100,30 @@ int main(int argc, char **argv)
 	uint8_t key[HANDOFF_KEY_LEN], mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	int fd, one = 1;
 
+	g_set_prgname("mig-forge");
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 1)
-		die("%s (try --help)", err ? err->message : "no arguments expected");
-	parse(opt_from, &from);
-	parse(opt_to, &to);
+		lab_die("%s (try --help)", err ? err->message : "no arguments expected");
+	lab_ipv4(opt_from, &from);
+	lab_ipv4(opt_to, &to);
 	if ((opt_payload != NULL) + (opt_vni != 0) + (opt_uuid != NULL) != 1)
-		die("give --payload FILE, --geneve VNI or --uuid UUID");
+		lab_die("give --payload FILE, --geneve VNI or --uuid UUID");
 	if (opt_payload && !g_file_get_contents(opt_payload, &payload, &plen, &err))
-		die("%s", err->message);
+		lab_die("%s", err->message);
 	if (opt_mac && !mac_parse(opt_mac, mac))
-		die("bad --mac '%s'", opt_mac);
+		lab_die("bad --mac '%s'", opt_mac);
 	if (opt_uuid) {
 		uint8_t uuid[16];
 
 		if (!uuid_parse(opt_uuid, uuid) || !opt_mac)
-			die("--uuid needs a UUID and --mac");
+			lab_die("--uuid needs a UUID and --mac");
 		opt_vni = (int)handoff_vni(uuid, mac);
 	}
 	for (unsigned int i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)g_random_int();
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
 	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))
-		die("raw socket: %s (needs CAP_NET_RAW)", g_strerror(errno));
+		lab_die("raw socket: %s (needs CAP_NET_RAW)", g_strerror(errno));
 	for (int i = 0; i < opt_n; i++) {
 		uint8_t f[64] = { 0 }, pkt[HANDOFF_FRAME_HDR_LEN + sizeof(f)];
 
@@ -161,7 +137,7 @@ int main(int argc, char **argv)
 		memcpy(f + 6, "\x02\x00\x00\x00\x00\x66\x08\x00", 8);
 		if (handoff_frame_seal(key, (uint32_t)opt_vni, (uint64_t)i + 1, f, sizeof(f),
 				       pkt, sizeof(pkt)) < 0)
-			die("cannot seal a frame for VNI %d", opt_vni);
+			lab_die("cannot seal a frame for VNI %d", opt_vni);
 		send_spoofed(fd, &from, &to, pkt, sizeof(pkt));
 		if (opt_interval)
 			g_usleep((gulong)opt_interval);

@@ -46,6 +46,7 @@
 #include <glib.h>
 
 #include "simqemu.h"
+#include "lab-util.h"
 #include "wire.h"
 
 static char *opt_key, *opt_ctrl, *opt_data, *opt_uuid, *opt_type, *opt_mid;
@@ -58,32 +59,6 @@ static struct simq q;
 static int cfd, dfd[HANDOFF_MAX_NICS];
 static struct sockaddr_in ctrl_addr, data_addr;
 
-static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "mig-peer: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
-static void parse_addr(const char *s, struct sockaddr_in *a)
-{
-	const char *c = s ? strrchr(s, ':') : NULL;
-	g_autofree char *host = c ? g_strndup(s, c - s) : NULL;
-
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	if (!c || inet_pton(AF_INET, host, &a->sin_addr) != 1)
-		die("'%s' is not IPV4:PORT", s ? s : "(none)");
-	a->sin_port = htons((uint16_t)atoi(c + 1));
-}
-
 /* A UDP socket at HOST:@port (0 = any); its port. */
 static int udp_socket(int port, uint16_t *bound)
 {
@@ -92,12 +67,12 @@ static int udp_socket(int port, uint16_t *bound)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), v = 4 << 20;
 
 	if (inet_pton(AF_INET, opt_host, &a.sin_addr) != 1)
-		die("--host '%s' is not an IPv4 address", opt_host);
+		lab_die("--host '%s' is not an IPv4 address", opt_host);
 	a.sin_port = htons((uint16_t)port);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(fd, (struct sockaddr *)&a, &len))
-		die("socket %s:%d: %s", opt_host, port, g_strerror(errno));
+		lab_die("socket %s:%d: %s", opt_host, port, g_strerror(errno));
 	if (bound)
 		*bound = ntohs(a.sin_port);
 	return fd;
@@ -133,7 +108,7 @@ static void read_key(const char *path, uint8_t *key)
 	gsize len = 0;
 
 	if (!g_file_get_contents(path, &k, &len, NULL) || len != HANDOFF_KEY_LEN)
-		die("key file %s: expected %d raw bytes", path, HANDOFF_KEY_LEN);
+		lab_die("key file %s: expected %d raw bytes", path, HANDOFF_KEY_LEN);
 	memcpy(key, k, HANDOFF_KEY_LEN);
 }
 
@@ -145,11 +120,11 @@ static void setup_qemu(void)
 	char name[32];
 
 	if (!parse_uuid(opt_uuid, uuid))
-		die("-u UUID is required (got '%s')", opt_uuid ? opt_uuid : "");
+		lab_die("-u UUID is required (got '%s')", opt_uuid ? opt_uuid : "");
 	if (opt_nics < 1 || opt_nics > HANDOFF_MAX_NICS)
-		die("--nics must be 1..%d", HANDOFF_MAX_NICS);
+		lab_die("--nics must be 1..%d", HANDOFF_MAX_NICS);
 	if (!opt_key)
-		die("-k KEY is required");
+		lab_die("-k KEY is required");
 	read_key(opt_key, key);
 	g_snprintf(name, sizeof(name), "e2e-%02x%02x", uuid[14], uuid[15]);
 	cfd = udp_socket(opt_port, &port);
@@ -161,11 +136,11 @@ static void setup_qemu(void)
 		q.nics[i].ep.port = p;
 	}
 	if (opt_mid && !parse_hex(opt_mid, q.migration_id, HANDOFF_ID_LEN))
-		die("--migration-id must be %d hex digits", 2 * HANDOFF_ID_LEN);
+		lab_die("--migration-id must be %d hex digits", 2 * HANDOFF_ID_LEN);
 	if (opt_ctrl)
-		parse_addr(opt_ctrl, &ctrl_addr);
+		lab_ipv4(opt_ctrl, &ctrl_addr);
 	if (opt_data)
-		parse_addr(opt_data, &data_addr);
+		lab_ipv4(opt_data, &data_addr);
 }
 
 static void ack(uint64_t seq, const struct sockaddr_in *to)
@@ -215,9 +190,9 @@ static const char *request(const uint8_t *buf, int len, int *drained)
 	HandoffMsg m;
 
 	if (handoff_msg_decode(buf, (size_t)len, q.key, HANDOFF_KEY_LEN, &m))
-		die("cannot decode my own message");
+		lab_die("cannot decode my own message");
 	if (opt_save && !g_file_set_contents(opt_save, (const char *)buf, len, NULL))
-		die("cannot write %s", opt_save);
+		lab_die("cannot write %s", opt_save);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(delays); i++) {
 		const char *st;
 
@@ -243,7 +218,7 @@ static void send_frames(void)
 	uint8_t pkt[HANDOFF_FRAME_HDR_LEN + 9000];
 
 	if (opt_size < 22 || opt_size > 9000)
-		die("-s must be 22..9000");
+		lab_die("-s must be 22..9000");
 	for (int i = 0; i < opt_n; i++) {
 		for (int k = 0; k < opt_nics; k++) {
 			int len = simq_frame(&q, (unsigned int)k, (uint32_t)(opt_first + i),
@@ -251,7 +226,7 @@ static void send_frames(void)
 
 			if (sendto(dfd[k], pkt, (size_t)len, 0,
 				   (struct sockaddr *)&data_addr, sizeof(data_addr)) < 0)
-				die("send: %s", g_strerror(errno));
+				lab_die("send: %s", g_strerror(errno));
 		}
 		if (i % 64 == 63)
 			g_usleep(200); /* loopback: do not overrun the receiver */
@@ -474,7 +449,7 @@ static int cmd_msg(void)
 
 		if (!g_file_get_contents(opt_raw, &raw, &n, NULL) || n > sizeof(buf) ||
 		    handoff_msg_decode((uint8_t *)raw, n, q.key, HANDOFF_KEY_LEN, &m))
-			die("cannot read a valid message from %s", opt_raw);
+			lab_die("cannot read a valid message from %s", opt_raw);
 		sendto(cfd, raw, n, 0, (struct sockaddr *)&ctrl_addr, sizeof(ctrl_addr));
 		printf("ack=%s\n", wait_ack(m.sequence, 300, NULL));
 		return 0;
@@ -488,7 +463,7 @@ static int cmd_msg(void)
 	else if (!g_strcmp0(opt_type, "end"))
 		len = simq_end(&q, buf);
 	else
-		die("-T suspending|activated|aborted|end");
+		lab_die("-T suspending|activated|aborted|end");
 	if (opt_send_port) {
 		/* The same message from another port than the one it names. */
 		HandoffMsg m;
@@ -515,10 +490,10 @@ static int cmd_frames(void)
 	uint32_t vni;
 
 	if (!opt_data)
-		die("-D DATA is required");
-	parse_addr(opt_data, &data_addr);
+		lab_die("-D DATA is required");
+	lab_ipv4(opt_data, &data_addr);
 	if (!opt_vni && !parse_uuid(opt_uuid, uuid))
-		die("-u UUID or --vni V is required");
+		lab_die("-u UUID or --vni V is required");
 	mac[4] = uuid[15];
 	vni = opt_vni ? (uint32_t)opt_vni : handoff_vni(uuid, mac);
 	if (opt_peer_key) {
@@ -531,7 +506,7 @@ static int cmd_frames(void)
 			key[i] = (uint8_t)g_random_int();
 	}
 	if (opt_size < 22 || opt_size > 9000)
-		die("-s must be 22..9000");
+		lab_die("-s must be 22..9000");
 	for (int i = 0; i < opt_n; i++) {
 		uint32_t num = (uint32_t)(opt_first + i);
 		/* Redirect peers number their frames with their clock. */
@@ -549,10 +524,10 @@ static int cmd_frames(void)
 			f[j] = (uint8_t)(num * 7 + (uint32_t)j);
 		len = handoff_frame_seal(key, vni, seq, f, (size_t)opt_size, pkt, sizeof(pkt));
 		if (len < 0)
-			die("seal: %s", handoff_strerror(len));
+			lab_die("seal: %s", handoff_strerror(len));
 		if (sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&data_addr,
 			   sizeof(data_addr)) < 0)
-			die("send: %s", g_strerror(errno));
+			lab_die("send: %s", g_strerror(errno));
 	}
 	printf("sent=%d\n", opt_n);
 	return 0;
@@ -587,9 +562,10 @@ int main(int argc, char **argv)
 	g_autoptr(GOptionContext) oc = g_option_context_new("src|dst|msg|frames");
 	g_autoptr(GError) err = NULL;
 
+	g_set_prgname("mig-peer");
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 2)
-		die("%s (try --help)", err ? err->message : "one command expected");
+		lab_die("%s (try --help)", err ? err->message : "one command expected");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "src"))
 		return cmd_src();
@@ -599,5 +575,5 @@ int main(int argc, char **argv)
 		return cmd_msg();
 	if (!strcmp(argv[1], "frames"))
 		return cmd_frames();
-	die("unknown command '%s'", argv[1]);
+	lab_die("unknown command '%s'", argv[1]);
 }
