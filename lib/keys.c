@@ -41,15 +41,35 @@ bool mig_vm_key(const uint8_t *master, size_t master_len,
 	return derive(master, master_len, info, sizeof(info), key);
 }
 
+/* A key for "LABEL" followed by @name (not empty, at most 255 bytes). */
+static bool named_key(const uint8_t *master, size_t master_len,
+		      const char *label, const char *name,
+		      uint8_t key[HANDOFF_KEY_LEN])
+{
+	size_t l = strlen(label), n = strlen(name);
+	uint8_t info[16 + HANDOFF_TEXT_MAX];
+
+	if (!n || n > HANDOFF_TEXT_MAX || l > 16)
+		return false;
+	memcpy(info, label, l);
+	memcpy(info + l, name, n);
+	return derive(master, master_len, info, l + n, key);
+}
+
 bool mig_peer_key(const uint8_t *master, size_t master_len, const char *name,
 		  uint8_t key[HANDOFF_KEY_LEN])
 {
-	size_t n = strlen(name);
-	uint8_t info[4 + HANDOFF_TEXT_MAX];
+	return named_key(master, master_len, "peer", name, key);
+}
 
-	if (!n || n > HANDOFF_TEXT_MAX)
-		return false;
-	memcpy(info, "peer", 4);
-	memcpy(info + 4, name, n);
-	return derive(master, master_len, info, 4 + n, key);
+bool mig_host_key(const uint8_t *master, size_t master_len, const char *name,
+		  uint8_t key[HANDOFF_KEY_LEN])
+{
+	return named_key(master, master_len, "host", name, key);
+}
+
+bool mig_ticket_key(const uint8_t *master, size_t master_len, const char *ticket,
+		    uint8_t key[HANDOFF_KEY_LEN])
+{
+	return named_key(master, master_len, "ticket", ticket, key);
 }

@@ -52,5 +52,13 @@ $(BUILD)/tests/asan/check_domxml: tests/unit/check_domxml.c migctl/domxml.c migc
 	@mkdir -p $(@D)
 	$(CC) $(MIGCTL_CFLAGS) $(UNIT_SAN) -o $@ $< migctl/domxml.c $(UNIT_DOMXML_LIBS)
 
-UNIT_TESTS += $(foreach t,proto domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
+# check_tlspsk: the agents' TLS-PSK channel (libmig).
+$(BUILD)/tests/check_tlspsk: tests/unit/check_tlspsk.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+$(BUILD)/tests/asan/check_tlspsk: tests/unit/check_tlspsk.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(UNIT_SAN) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+
+UNIT_TESTS += $(foreach t,proto tlspsk domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
 	$(BUILD)/tests/asan/check_$(t))
