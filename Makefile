@@ -50,6 +50,7 @@ E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-
 include lib/lib.mk
 include manager/manager.mk
 include migctl/migctl.mk
+include agent/agent.mk
 include tests/guest.mk
 include tests/lab/lab.mk
 include tests/unit/unit.mk
