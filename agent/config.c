@@ -16,11 +16,11 @@
 
 static const struct kt_key keys[] = {
 	KEY("name", KT_STR, name, "", 0, 0,
-	    "This host's name in mig-manager's topology ([hosts] of mig-manager.conf); its key derives from it. Required."),
+	    "The name of the device this agent serves, as in mig-manager's topology file ([device NAME]); its key derives from it. Required."),
 	KEY("listen", KT_ADDR, listen, "0.0.0.0:" G_STRINGIFY(AGENT_DEFAULT_PORT), 0, 0,
 	    "TCP address of the agent's channel (TLS 1.3 with a pre-shared key) for the manager and other agents."),
 	KEY("key-file", KT_PATH, key_file, AGENT_CONFIG_DEFAULT_KEY_FILE, 0, 0,
-	    "The host key: 32 raw bytes (migctl key --host NAME --out FILE on the manager's host). Required."),
+	    "The agent key: 32 raw bytes (migctl key --device NAME --out FILE on the manager's host). Required."),
 	KEY("nft-table", KT_STR, table, "mig", 0, 0,
 	    "nftables table (family inet) that holds the VMs' state on this host."),
 	KEY("bindings-set", KT_STR, bindings_set, "bindings", 0, 0,
@@ -66,7 +66,7 @@ static bool load(struct agent_config *c, GKeyFile *kf, GError **error)
 		return false;
 	}
 	return kt_read_key_file(c->key_file, TLSPSK_KEY_LEN, TLSPSK_KEY_LEN, c->key,
-				&c->key_len, "this host's key from the manager", error);
+				&c->key_len, "this agent's key from the manager", error);
 }
 
 bool agent_config_load_data(struct agent_config *c, const char *text, GError **error)

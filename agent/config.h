@@ -21,10 +21,10 @@
 
 /**
  * struct agent_config - the agent's settings.
- * @name: this host's name in the manager's topology (its key derives
- *        from it).
+ * @name: the name of the device it serves in the manager's topology (its
+ *        key derives from it).
  * @listen: TCP address of the agent's channel.
- * @key_file: the host key file.
+ * @key_file: the agent key file.
  * @key: its 32 bytes.
  * @table: nftables table (family inet) of the VMs' state.
  * @bindings_set: its set of DHCP-snooping bindings (ether_addr . ipv4_addr).

@@ -104,6 +104,20 @@
 	  "table", "state-saves", "Writes of the registrations to state-file, by result.") \
 	X(STATE_SAVE_ERRORS, "state-save-errors", CTR_GLOBAL, "state_saves_total", "result=\"error\"", \
 	  "table", "state-save-errors", NULL) \
+	X(NETSTATE_TRANSFERS, "netstate-transfers", CTR_BOTH, "netstate_transfers_total", "result=\"ok\"", \
+	  "netstate", "transfers", "Network-state transfers (conntrack, bindings, counters) by result.") \
+	X(NETSTATE_FAILURES, "netstate-failures", CTR_BOTH, "netstate_transfers_total", "result=\"failed\"", \
+	  "netstate", "failures", "Network-state transfers (conntrack, bindings, counters) by result.") \
+	X(NETSTATE_TIMEOUTS, "netstate-timeouts", CTR_BOTH, "netstate_timeouts_total", NULL, \
+	  "netstate", "timeouts", "DRAINED sent without the network state after netstate-wait-ms.") \
+	X(NETSTATE_ENTRIES, "netstate-entries", CTR_BOTH, "netstate_entries_total", NULL, \
+	  "netstate", "entries", "Conntrack entries moved.") \
+	X(NETSTATE_BINDINGS, "netstate-bindings", CTR_BOTH, "netstate_bindings_total", NULL, \
+	  "netstate", "bindings", "DHCP-snooping bindings moved.") \
+	X(NETSTATE_COUNTERS, "netstate-counters", CTR_BOTH, "netstate_counters_total", NULL, \
+	  "netstate", "counters", "Per-VM counter pairs moved.") \
+	X(NETSTATE_BYTES, "netstate-bytes", CTR_BOTH, "netstate_bytes_total", NULL, \
+	  "netstate", "bytes", "Bytes of network state moved between hosts.") \
 	X(ADMIN_REFUSED, "admin-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"admin\"", \
 	  "errors", "admin-refused", "Connections closed at once: max-connections reached.") \
 	X(METRICS_REFUSED, "metrics-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"metrics\"", \

@@ -62,7 +62,7 @@ bool mig_peer_key(const uint8_t *master, size_t master_len, const char *name,
 	return named_key(master, master_len, "peer", name, key);
 }
 
-bool mig_host_key(const uint8_t *master, size_t master_len, const char *name,
+bool mig_agent_key(const uint8_t *master, size_t master_len, const char *name,
 		  uint8_t key[HANDOFF_KEY_LEN])
 {
 	return named_key(master, master_len, "host", name, key);

@@ -2,12 +2,13 @@
 /*
  * keys.h - the keys of the handoff (docs/protocol.md §5): the manager's
  * master key, and what is derived from it with HKDF-SHA256 (RFC 5869,
- * GnuTLS): one key per VM, one per redirect peer, one per host's agent
- * (docs/netstate.md), one per state-transfer ticket.
+ * GnuTLS): one key per VM, one per redirect peer, one per agent (the
+ * agent of a gateway device, docs/netstate.md), one per state-transfer
+ * ticket.
  *
  *   VM key     = HKDF(salt "mig-handoff-v2", IKM master, info "vm" | UUID)
  *   peer key   = HKDF(salt "mig-handoff-v2", IKM master, info "peer" | name)
- *   host key   = HKDF(salt "mig-handoff-v2", IKM master, info "host" | name)
+ *   agent key  = HKDF(salt "mig-handoff-v2", IKM master, info "host" | device)
  *   ticket key = HKDF(salt "mig-handoff-v2", IKM master, info "ticket" | id)
  *
  * A QEMU holds only its VM's key; the flow keys of data frames derive
@@ -51,16 +52,16 @@ bool mig_peer_key(const uint8_t *master, size_t master_len, const char *name,
 		  uint8_t key[HANDOFF_KEY_LEN]);
 
 /**
- * mig_host_key() - the key of a host's mig-agent (its TLS-PSK key with
- * the manager).
+ * mig_agent_key() - the key of a mig-agent (its TLS-PSK key with the
+ * manager).
  * @master: the master key.
  * @master_len: its length.
- * @name: the host's name in the topology.
- * @key: set to the host key, HANDOFF_KEY_LEN bytes.
+ * @name: the name of the device it serves, in the topology.
+ * @key: set to the agent key, HANDOFF_KEY_LEN bytes.
  *
  * Return: true on success.
  */
-bool mig_host_key(const uint8_t *master, size_t master_len, const char *name,
+bool mig_agent_key(const uint8_t *master, size_t master_len, const char *name,
 		  uint8_t key[HANDOFF_KEY_LEN]);
 
 /**

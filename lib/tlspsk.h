@@ -6,9 +6,9 @@
  * authenticated by the key, replay-protected by TLS), carrying
  * newline-terminated JSON messages.
  *
- * Who holds which key: an agent has its host key (mig_host_key() of the
- * manager's master key and its host name); the manager derives every
- * host key. For a transfer between two agents the manager gives both a
+ * Who holds which key: an agent has its key (mig_agent_key() of the
+ * manager's master key and the name of its device); the manager derives
+ * every agent key. For a transfer between two agents the manager gives both a
  * one-time ticket key (mig_ticket_key()), used once.
  */
 #ifndef MIG_TLSPSK_H

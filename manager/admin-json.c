@@ -118,6 +118,8 @@ static void add_identity(JsonBuilder *b, const struct mig_vm *vm)
 	add_addr(b, "ip", &vm->ip, true);
 	add_addr(b, "new-ip", &vm->new_ip, true);
 	add_str(b, "new-mac", vm->has_new_mac ? mac_format(vm->new_mac, s) : NULL);
+	add_str(b, "src-host", *vm->src_host ? vm->src_host : NULL);
+	add_str(b, "dest-host", *vm->dest_host ? vm->dest_host : NULL);
 }
 
 static void add_window(JsonBuilder *b, const struct mgr *m,
@@ -179,6 +181,10 @@ JsonNode *admin_vm_json(const struct mgr *m, const struct mig_vm *vm)
 		dropped += vm->c.drops[r];
 	add_counters(b, vm->c.c, CTR_VM, (int64_t)dropped);
 	add_drops(b, vm->c.drops);
+	if (m->hooks.describe) {
+		json_builder_set_member_name(b, "netstate");
+		json_builder_add_value(b, m->hooks.describe(m->hooks.data, vm));
+	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

@@ -17,6 +17,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "config.h"
+#include "keys.h"
 #include "wire.h"
 
 #define MAX_LINE 65536
@@ -127,6 +128,11 @@ static char *parse_register(JsonObject *o, struct mgr_reg *r)
 			return reply_err("register: --vni must be 1..%u", HANDOFF_VNI_MAX);
 		r->vni = (uint32_t)v;
 	}
+	r->src_host = get_str(o, "src-host");
+	r->dest_host = get_str(o, "dest-host");
+	if ((r->src_host && strlen(r->src_host) > 64) ||
+	    (r->dest_host && strlen(r->dest_host) > 64))
+		return reply_err("register: a host name is at most 64 characters");
 	return NULL;
 }
 
@@ -140,6 +146,8 @@ static char *do_register(struct mgr *m, JsonObject *o)
 	if (bad)
 		return bad;
 	vm = mgr_register(m, &r, &err);
+	if (vm && m->hooks.event)
+		m->hooks.event(m->hooks.data, m, vm, MGR_EV_REGISTERED);
 	if (!vm)
 		return reply_err("register: %s", err->message);
 	return reply_ok(admin_vm_json(m, vm));
@@ -171,16 +179,22 @@ static char *do_vms(struct mgr *m)
 }
 
 /* The VM key (or a redirect peer's key) in base64, for QEMU's
- * -object secret,format=base64 (migctl key, migctl migrate). */
+ * -object secret,format=base64 (migctl key, migctl migrate), or the
+ * key of a device's mig-agent (migctl key --device). */
 static char *do_key(struct mgr *m, JsonObject *o)
 {
 	const char *vm = get_str(o, "vm"), *peer = get_str(o, "peer");
+	const char *device = get_str(o, "device");
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *b64 = NULL;
 	uint8_t key[HANDOFF_KEY_LEN], uuid[16];
 	struct mig_vm *known = vm ? vmtable_lookup(m->vms, vm) : NULL;
 
-	if (peer) {
+	if (device) {
+		if (!*device || strlen(device) > 64 ||
+		    !mig_agent_key(m->cfg->key, m->cfg->key_len, device, key))
+			return reply_err("key: '%s' is not a device name", device);
+	} else if (peer) {
 		unsigned int i;
 
 		for (i = 0; i < m->cfg->n_peers && strcmp(m->cfg->peers[i].name, peer); i++)

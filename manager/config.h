@@ -116,6 +116,9 @@ struct mgr_config {
 	unsigned int max_vms;
 	unsigned int forget_after_s;
 	unsigned int max_connections;
+	char *topology_file;
+	unsigned int netstate_wait_ms;
+	unsigned int netstate_timeout_ms;
 	struct mgr_peer peers[CONFIG_MAX_PEERS];
 	unsigned int n_peers;
 };

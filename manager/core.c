@@ -180,6 +180,21 @@ bool mgr_vm_key(const struct mgr *m, const uint8_t uuid[HANDOFF_UUID_LEN],
 	return mig_vm_key(m->cfg->key, m->cfg->key_len, uuid, key);
 }
 
+void mgr_netstate_hold(struct mgr *m, struct mig_vm *vm)
+{
+	vm->netstate_hold = true;
+	vm->m_netstate_deadline = mgr_now(m) + (int64_t)m->cfg->netstate_wait_ms * 1000;
+	mgr_schedule(m, vm, vm->m_netstate_deadline);
+}
+
+void mgr_netstate_release(struct mgr *m, struct mig_vm *vm)
+{
+	if (!vm->netstate_hold)
+		return;
+	vm->netstate_hold = false;
+	mgr_schedule(m, vm, mgr_now(m));
+}
+
 void mgr_set_rx_local(struct mgr *m, const struct mig_addr *local)
 {
 	if (local)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "addr.h"
 #include "config.h"
@@ -108,6 +109,37 @@ struct mgr_stats {
 };
 
 struct mgr_heap;
+struct mgr;
+
+/**
+ * enum mgr_event - what happened to a VM, for the daemon's hooks.
+ * @MGR_EV_REGISTERED: migctl register (new or changed).
+ * @MGR_EV_SUSPENDED: a window opened (SUSPENDING).
+ * @MGR_EV_ACTIVATED: the destination runs the VM (ACTIVATED).
+ * @MGR_EV_ABORTED: the migration failed, the source runs it again.
+ */
+enum mgr_event {
+	MGR_EV_REGISTERED,
+	MGR_EV_SUSPENDED,
+	MGR_EV_ACTIVATED,
+	MGR_EV_ABORTED,
+};
+
+/**
+ * struct mgr_hooks - what the daemon around the core wants to hear of
+ * (the network-state transfer, netstate.c).  Called from the core's
+ * handlers; must not block.
+ * @event: a VM's window changed.
+ * @describe: what the daemon did for a VM, for migctl show (a JSON
+ *            array; the caller takes it).
+ * @data: for @event and @describe.
+ */
+struct mgr_hooks {
+	void (*event)(void *data, struct mgr *m, struct mig_vm *vm,
+		      enum mgr_event ev);
+	JsonNode *(*describe)(void *data, const struct mig_vm *vm);
+	void *data;
+};
 
 /**
  * struct mgr - the manager core.
@@ -132,6 +164,7 @@ struct mgr_heap;
  * @rcvbuf: effective SO_RCVBUF of the data socket (set by udp.c).
  * @rx_local: the local address the datagram being handled came to (len
  *            0 when unknown); see mgr_set_rx_local().
+ * @hooks: the daemon's hooks (none in the tests).
  */
 struct mgr {
 	const struct mgr_config *cfg;
@@ -152,6 +185,7 @@ struct mgr {
 	int64_t state_next_save;
 	unsigned int rcvbuf;
 	struct mig_addr rx_local;
+	struct mgr_hooks hooks;
 };
 
 /**
@@ -219,6 +253,23 @@ uint64_t mgr_mem_total(const struct mgr *m);
  */
 void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 		       const struct mig_addr *from);
+
+/**
+ * mgr_netstate_hold() - the VM's network state is on its way to the
+ * destination: its DRAINED waits until mgr_netstate_release() or
+ * netstate-wait-ms (then counted netstate-timeouts).
+ * @m: core.
+ * @vm: the VM.
+ */
+void mgr_netstate_hold(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_netstate_release() - the VM's network state is in place (or will
+ * not come): DRAINED may go.
+ * @m: core.
+ * @vm: the VM.
+ */
+void mgr_netstate_release(struct mgr *m, struct mig_vm *vm);
 
 /**
  * mgr_set_rx_local() - the local address the next datagrams came to.
@@ -322,6 +373,8 @@ struct mgr_reg {
 	bool has_policy;
 	enum release_policy policy;
 	uint32_t vni;
+	const char *src_host;
+	const char *dest_host;
 };
 
 /**

@@ -56,6 +56,18 @@ uint64_t mgr_next_sequence(struct mgr *m);
 struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
 
 /**
+ * mgr_hook() - tell the daemon's hooks of @ev.
+ * @m: core.
+ * @vm: the VM.
+ * @ev: what happened.
+ */
+static inline void mgr_hook(struct mgr *m, struct mig_vm *vm, enum mgr_event ev)
+{
+	if (m->hooks.event)
+		m->hooks.event(m->hooks.data, m, vm, ev);
+}
+
+/**
  * mgr_send_control() - encode a message under @vm's key and queue it on
  * the control socket.
  * @m: core.

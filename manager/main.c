@@ -21,6 +21,7 @@
 #include "core.h"
 #include "udp.h"
 #include "metrics.h"
+#include "netstate.h"
 
 static gboolean opt_debug;
 
@@ -47,6 +48,7 @@ struct parts {
 	struct udp *udp;
 	struct admin_server *admin;
 	struct metrics_server *metrics;
+	struct netstate *netstate;
 };
 
 static bool start(struct parts *p, const struct mgr_config *cfg,
@@ -58,6 +60,13 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 	p->udp = udp_new(p->m, error);
 	if (!p->udp)
 		return false;
+	if (cfg->topology_file) {
+		struct topo *t = topo_load(cfg->topology_file, error);
+
+		if (!t)
+			return false;
+		p->netstate = netstate_new(p->m, t, kick, p->udp);
+	}
 	p->admin = admin_server_new(p->m, cfg->socket_path, kick, p->udp, error);
 	if (!p->admin)
 		return false;
@@ -73,6 +82,7 @@ static void stop(struct parts *p)
 {
 	metrics_server_free(p->metrics);
 	admin_server_free(p->admin);
+	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);
 }

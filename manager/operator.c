@@ -93,6 +93,10 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 	vm->new_ip = r->new_ip;
 	vm->has_new_mac = r->has_new_mac;
 	memcpy(vm->new_mac, r->new_mac, 6);
+	if (r->src_host)
+		g_strlcpy(vm->src_host, r->src_host, sizeof(vm->src_host));
+	if (r->dest_host)
+		g_strlcpy(vm->dest_host, r->dest_host, sizeof(vm->dest_host));
 	if (!set_reg_nics(m, vm, error))
 		return NULL;
 	m->state_dirty = true;

@@ -115,11 +115,16 @@ static uint16_t on_suspending(struct mgr *m, struct mig_vm *vm,
 		HandoffMsg early = vm->early->msg;
 		struct mig_addr local = vm->early->local;
 
+		mgr_hook(m, vm, MGR_EV_SUSPENDED);
 		mgr_activate(m, vm, &early);
 		vm->local_dst = local;
 		g_info("vm %s: its ACTIVATED had come first: activated", vm->name);
+		mgr_hook(m, vm, MGR_EV_ACTIVATED);
+		g_clear_pointer(&vm->early, g_free);
+		return HANDOFF_STATUS_OK;
 	}
 	g_clear_pointer(&vm->early, g_free);
+	mgr_hook(m, vm, MGR_EV_SUSPENDED);
 	return HANDOFF_STATUS_OK;
 }
 
@@ -135,6 +140,7 @@ static uint16_t on_activated(struct mgr *m, struct mig_vm *vm,
 		addr_from_endpoint(&msg->control, &ctl);
 		g_info("vm %s: activated, releasing %u frames (DRAINED to %s)",
 		       vm->name, vm_queued(vm), addr_format(&ctl, ep, sizeof(ep)));
+		mgr_hook(m, vm, MGR_EV_ACTIVATED);
 		return HANDOFF_STATUS_OK;
 	}
 	if (vm->state == VM_ACTIVATED && same_migration(vm, msg))
@@ -181,6 +187,7 @@ static uint16_t on_aborted(struct mgr *m, struct mig_vm *vm,
 	mgr_schedule(m, vm, vm->m_aborted);
 	g_info("vm %s: aborted (%s): returning %u frames to the source",
 	       vm->name, msg->reason, vm_queued(vm));
+	mgr_hook(m, vm, MGR_EV_ABORTED);
 	return HANDOFF_STATUS_OK;
 }
 

@@ -47,6 +47,10 @@ static void add_vm(struct mig_vm *vm, void *data)
 	if (vm->has_new_mac)
 		add_str(b, "new-mac", mac_format(vm->new_mac, s));
 	add_str(b, "policy", policy_name(vm->policy));
+	if (*vm->src_host)
+		add_str(b, "src-host", vm->src_host);
+	if (*vm->dest_host)
+		add_str(b, "dest-host", vm->dest_host);
 	if (vm->reg_vni) {
 		json_builder_set_member_name(b, "vni");
 		json_builder_add_int_value(b, vm->reg_vni);
@@ -129,6 +133,8 @@ static bool to_reg(JsonObject *o, struct mgr_reg *r)
 		r->has_policy = true;
 	}
 	r->vni = (uint32_t)json_object_get_int_member_with_default(o, "vni", 0);
+	r->src_host = get_str(o, "src-host");
+	r->dest_host = get_str(o, "dest-host");
 	return true;
 }
 

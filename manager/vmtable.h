@@ -159,6 +159,12 @@ struct early_activation {
  * @n_nics: entries in @nics.
  * @drained_sent: the DRAINED of this window has been queued.
  * @force_release: migctl release: no hold time.
+ * @src_host: the topology host it runs on (migctl register --src-host),
+ *            "" if not known before SUSPENDING.
+ * @dest_host: the topology host it migrates to (migctl register
+ *             --dest-host), "" if not known before ACTIVATED.
+ * @netstate_hold: DRAINED waits for its network state (netstate.c).
+ * @m_netstate_deadline: monotonic µs at which it waits no longer.
  * @t_registered: wall-clock µs of creation.
  * @t_suspended: wall-clock µs of the last SUSPENDING (0 = never).
  * @t_activated: wall-clock µs of the last ACTIVATED.
@@ -203,6 +209,10 @@ struct mig_vm {
 	unsigned int n_nics;
 	bool drained_sent;
 	bool force_release;
+	char src_host[65];
+	char dest_host[65];
+	bool netstate_hold;
+	int64_t m_netstate_deadline;
 	int64_t t_registered;
 	int64_t t_suspended;
 	int64_t t_activated;

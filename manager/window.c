@@ -36,6 +36,7 @@ static void reset_window(struct mgr *m, struct mig_vm *vm)
 	vm->retry_at = 0;
 	vm->retry_ms = 0;
 	vm->force_release = false;
+	vm->netstate_hold = false;
 	mgr_count(m, vm, CTR_MIGRATIONS, 1);
 	vmtable_set_state(vm, VM_SUSPENDED, vm->t_suspended, vm->m_suspended);
 	mgr_schedule(m, vm, vm->m_suspended);
@@ -418,6 +419,17 @@ static void timer_drained(struct mgr *m, struct mig_vm *vm, int64_t now,
 							    : &vm->control_dst;
 	bool by_end = false;
 
+	if (!vm->drained_sent && vm->netstate_hold && vm->state == VM_ACTIVATED) {
+		/* the network state first (netstate.c), for a bounded time */
+		if (now < vm->m_netstate_deadline) {
+			*wake = MIN(*wake, vm->m_netstate_deadline);
+			return;
+		}
+		vm->netstate_hold = false;
+		mgr_count(m, vm, CTR_NETSTATE_TIMEOUTS, 1);
+		g_warning("vm %s: its network state did not arrive in %u ms: DRAINED goes anyway",
+			  vm->name, m->cfg->netstate_wait_ms);
+	}
 	if (!vm->drained_sent && to->len && !vm_queued(vm) &&
 	    (vm->state == VM_ABORTED ? aborted_finished(m, vm, now, wake)
 				     : source_finished(m, vm, now, wake, &by_end))) {

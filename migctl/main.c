@@ -164,7 +164,8 @@ static int cmd_vm(const struct migctl_opts *o, int argc, char **argv)
 static int cmd_register(const struct migctl_opts *o, int argc, char **argv)
 {
 	static const char *const text_opts[] = {
-		"--uuid", "--ip", "--new-ip", "--new-mac", "--policy", NULL,
+		"--uuid", "--ip", "--new-ip", "--new-mac", "--policy",
+		"--src-host", "--dest-host", NULL,
 	};
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) req = NULL;
@@ -232,18 +233,20 @@ static int write_key(const char *b64, const char *path)
 	return MIGCTL_OK;
 }
 
-/* key VM [--out FILE] | key --peer NAME [--out FILE] */
+/* key VM | --peer NAME | --device NAME, [--out FILE] */
 static int cmd_key(const struct migctl_opts *o, int argc, char **argv)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) req = NULL, r = NULL;
 	g_autoptr(GError) err = NULL;
-	const char *vm = NULL, *peer = NULL, *out = NULL;
+	const char *vm = NULL, *peer = NULL, *out = NULL, *member = "peer";
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--peer") && i + 1 < argc)
+		if ((!strcmp(argv[i], "--peer") || !strcmp(argv[i], "--device")) &&
+		    i + 1 < argc) {
+			member = argv[i] + 2;
 			peer = argv[++i];
-		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--out") && i + 1 < argc)
 			out = argv[++i];
 		else if (argv[i][0] != '-' && !vm)
 			vm = argv[i];
@@ -251,11 +254,12 @@ static int cmd_key(const struct migctl_opts *o, int argc, char **argv)
 			return migctl_usage_error(argv[0], "key: unexpected '%s'", argv[i]);
 	}
 	if (!vm == !peer)
-		return migctl_usage_error(argv[0], "key needs a VM (name or UUID) or --peer NAME");
+		return migctl_usage_error(argv[0],
+					  "key needs a VM (name or UUID), --peer NAME or --device NAME");
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "cmd");
 	json_builder_add_string_value(b, "key");
-	json_builder_set_member_name(b, peer ? "peer" : "vm");
+	json_builder_set_member_name(b, peer ? member : "vm");
 	json_builder_add_string_value(b, peer ? peer : vm);
 	json_builder_end_object(b);
 	req = json_builder_get_root(b);
@@ -277,15 +281,16 @@ static const struct migctl_cmd commands[] = {
 	{ "show", "VM", "one VM (VM = name or UUID)", cmd_vm },
 	{ "register",
 	  "VM --uuid U --mac M [--mac M ...] [--ip A] [--new-ip A] [--new-mac M]\n"
-	  "           [--policy activated|hold|immediate] [--vni N]",
+	  "           [--policy activated|hold|immediate] [--vni N]\n"
+	  "           [--src-host HOST] [--dest-host HOST]",
 	  "tell the manager about a VM before it migrates", cmd_register },
 	{ "flush", "VM", "drop the VM's queue (counted 'flushed')", cmd_vm },
 	{ "release", "VM", "release the queue now to the known destination",
 	  cmd_vm },
 	{ "forget", "VM", "remove a VM from the table (not in its window)",
 	  cmd_vm },
-	{ "key", "VM [--out FILE] | --peer NAME [--out FILE]",
-	  "the VM's key (base64, or raw to FILE) for QEMU's -object secret; a redirect peer's",
+	{ "key", "VM | --peer NAME | --device NAME, [--out FILE]",
+	  "the VM's key (base64, or raw to FILE) for QEMU's -object secret; a redirect peer's; a device agent's",
 	  cmd_key },
 	{ "migrate", MIGRATE_ARGS,
 	  "virsh migrate with the governor and the handoff (docs/libvirt.md)",
