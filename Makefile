@@ -44,7 +44,7 @@ UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
 	handoff-2nic handoff-abab handoff-broadcast handoff-attacks handoff-faults handoff-restart \
-	handoff-dead-manager libvirt
+	handoff-dead-manager netstate libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
 include lib/lib.mk
@@ -192,9 +192,12 @@ INSTALL_FILES := $(SBINDIR)/mig-manager $(BINDIR)/migctl \
 	$(MANDIR)/man8/mig-manager.8 $(MANDIR)/man8/migctl.8 \
 	$(MANDIR)/man5/mig-manager.conf.5 $(UNITDIR)/mig-manager.service \
 	$(SYSCTLDIR)/60-mig-manager.conf \
-	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf
+	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf \
+	$(SBINDIR)/mig-agent $(MANDIR)/man8/mig-agent.8 \
+	$(MANDIR)/man5/mig-agent.conf.5 $(UNITDIR)/mig-agent.service \
+	$(DOCDIR)/mig-agent.conf.example $(SYSCONFDIR)/mig-agent/mig-agent.conf
 
-install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
+install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl $(BUILD)/bin/mig-agent
 	install -D -m 0755 $(BUILD)/bin/mig-manager $(DESTDIR)$(SBINDIR)/mig-manager
 	install -D -m 0755 $(BUILD)/bin/migctl $(DESTDIR)$(BINDIR)/migctl
 	install -D -m 0644 docs/man/mig-manager.8 $(DESTDIR)$(MANDIR)/man8/mig-manager.8
@@ -213,6 +216,19 @@ install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
 	else \
 		install -D -m 0640 manager/mig-manager.conf $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
 	fi
+	install -D -m 0755 $(BUILD)/bin/mig-agent $(DESTDIR)$(SBINDIR)/mig-agent
+	install -D -m 0644 docs/man/mig-agent.8 $(DESTDIR)$(MANDIR)/man8/mig-agent.8
+	install -D -m 0644 docs/man/mig-agent.conf.5 $(DESTDIR)$(MANDIR)/man5/mig-agent.conf.5
+	sed -e 's|/usr/local/sbin/mig-agent|$(SBINDIR)/mig-agent|' \
+	    -e 's|/etc/mig-agent/|$(SYSCONFDIR)/mig-agent/|' \
+		agent/mig-agent.service > $(DESTDIR)$(UNITDIR)/mig-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mig-agent.service
+	install -D -m 0644 agent/mig-agent.conf $(DESTDIR)$(DOCDIR)/mig-agent.conf.example
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf ]; then \
+		echo "  KEEP   $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf (exists; the example is $(DOCDIR)/mig-agent.conf.example)"; \
+	else \
+		install -D -m 0640 agent/mig-agent.conf $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf; \
+	fi
 
 # Removes what install put there, except a configuration the operator
 # changed (it is kept, and said so).
@@ -221,7 +237,10 @@ uninstall:
 	@c=$(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
 	if [ -e $$c ] && cmp -s $$c manager/mig-manager.conf; then rm -fv $$c; \
 	elif [ -e $$c ]; then echo "  KEEP   $$c (changed by the operator)"; fi
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/mig-manager $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@c=$(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf; \
+	if [ -e $$c ] && cmp -s $$c agent/mig-agent.conf; then rm -fv $$c; \
+	elif [ -e $$c ]; then echo "  KEEP   $$c (changed by the operator)"; fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/mig-manager $(DESTDIR)$(SYSCONFDIR)/mig-agent $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)

@@ -229,9 +229,11 @@ static bool import_state(struct agent *a, const char *vm, JsonObject *state,
 	struct nft_result nr;
 	gint64 t0 = g_get_monotonic_time();
 
-	if (ct && !ct_import(ct, &cr, error))
-		return false;
+	/* the binding first: a handful of objects that let all of the VM's
+	 * traffic through the source guard, then its connections */
 	if (!nfts_import(a->c, state, &nr, error))
+		return false;
+	if (ct && !ct_import(ct, &cr, error))
 		return false;
 	json_object_set_int_member(stats, "conntrack-created", cr.entries);
 	json_object_set_int_member(stats, "conntrack-updated", cr.updated);

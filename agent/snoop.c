@@ -125,11 +125,13 @@ static gpointer run(gpointer data)
 struct snoop *snoop_start(const struct agent_config *c, GError **error)
 {
 	struct sock_fprog prog = { G_N_ELEMENTS(filter_code), filter_code };
-	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
+	/* ETH_P_ALL: only its taps see the frames the host sends (a DHCP
+	 * server on the host itself) as well as those it receives */
+	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	struct snoop *s = g_new0(struct snoop, 1);
 
 	s->c = c;
-	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	a.sll_ifindex = (int)if_nametoindex(c->snoop);
 	if (s->fd < 0 || !a.sll_ifindex ||
 	    setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||

@@ -343,7 +343,7 @@ static gboolean job_done(gpointer data)
 			  j->r.error);
 	if (vm) {
 		count_result(n->m, vm, &j->r);
-		if (j->phase == NS_ACTIVATE)
+		if (j->phase == NS_ACTIVATE || (j->phase == NS_SUSPEND && j->r.ok))
 			mgr_netstate_release(n->m, vm);
 		n->kick(n->kick_data);
 	}
@@ -441,8 +441,10 @@ static void on_event(void *data, struct mgr *m, struct mig_vm *vm, enum mgr_even
 		queue_job(n, vm, NS_SUSPEND);
 		break;
 	case MGR_EV_ACTIVATED:
-		/* the last changes, then the source forgets them; DRAINED waits */
-		if (queue_job(n, vm, NS_ACTIVATE))
+		/* the last changes, then the source forgets them; DRAINED waits
+		 * until the state is in place (the suspend phase), not for this */
+		v = ns_vm_of(n, vm->uuid);
+		if (queue_job(n, vm, NS_ACTIVATE) && !(v->r[NS_SUSPEND].done && v->r[NS_SUSPEND].ok))
 			mgr_netstate_hold(m, vm);
 		break;
 	case MGR_EV_ABORTED:

@@ -15,7 +15,8 @@
  *              the stopped VM's state;
  *   activate - at ACTIVATED: the last changes, announced at the
  *              destination, then the state is deleted at the source;
- *              DRAINED waits for it (netstate-wait-ms);
+ *              DRAINED waits (netstate-wait-ms) until the state is in
+ *              place: the suspend phase's, else this one's;
  *   abort    - at ABORTED: what was copied is deleted at the destination.
  * Results come back to the main loop; migctl show (the core's describe
  * hook) and the metrics have them.

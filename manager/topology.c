@@ -113,7 +113,8 @@ static bool add_host(struct topo *t, GKeyFile *kf, const char *group,
 		     const char *name, GError **error)
 {
 	static const char *const allowed[] = { "addresses", "device", NULL };
-	g_auto(GStrv) addrs = g_key_file_get_string_list(kf, group, "addresses", NULL, NULL);
+	g_autofree char *list = g_key_file_get_string(kf, group, "addresses", NULL);
+	g_auto(GStrv) addrs = list ? g_strsplit_set(list, ",; \t", -1) : NULL;
 	g_autofree char *dev = g_key_file_get_string(kf, group, "device", NULL);
 	struct topo_host *h;
 
@@ -128,13 +129,17 @@ static bool add_host(struct topo *t, GKeyFile *kf, const char *group,
 	for (char **a = addrs; *a; a++) {
 		struct mig_addr m;
 
-		if (!addr_parse_host(g_strstrip(*a), &m)) {
+		if (!**a)
+			continue;
+		if (!addr_parse_host(*a, &m)) {
 			g_autofree char *what = g_strdup_printf("'%s' is not a numeric address", *a);
 
 			return bad(error, group, what);
 		}
 		g_array_append_val(h->addresses, m);
 	}
+	if (!h->addresses->len)
+		return bad(error, group, "addresses (the QEMUs' addresses on it) required");
 	if (dev)
 		h->device = topo_device(t, g_strstrip(dev));
 	if (dev && !h->device)

@@ -7,7 +7,7 @@
  * state) and the transfer mode of each pair of hosts.  A GLib key file:
  *
  *   [host host-a]
- *   addresses = 10.98.0.1
+ *   addresses = 10.98.0.1        (several: separated by commas)
  *   device = fw-a
  *   [device fw-a]
  *   type = nftables

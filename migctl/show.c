@@ -152,6 +152,31 @@ static void show_nics(JsonObject *v)
 	}
 }
 
+/* What the network-state transfer did, one line per phase (docs/netstate.md). */
+static void show_netstate(JsonObject *v)
+{
+	JsonNode *n = json_object_get_member(v, "netstate");
+	JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+	for (unsigned int i = 0; a && i < json_array_get_length(a); i++) {
+		JsonObject *p = json_array_get_object_element(a, i);
+		const char *err = json_str(p, "error");
+
+		printf("%-17s%s %s", i ? "" : "network state:", json_str(p, "phase"),
+		       json_str(p, "result"));
+		if (json_object_has_member(p, "mode"))
+			printf(" (%s, %s -> %s): %" G_GINT64_FORMAT " entries (%" G_GINT64_FORMAT
+			       " new, %" G_GINT64_FORMAT " updated), %" G_GINT64_FORMAT
+			       " bindings, %" G_GINT64_FORMAT " counters, %" G_GINT64_FORMAT
+			       " deleted, %" G_GINT64_FORMAT " bytes, %" G_GINT64_FORMAT " ms",
+			       json_str(p, "mode"), json_str(p, "from"), json_str(p, "to"),
+			       json_int(p, "entries"), json_int(p, "created"), json_int(p, "updated"),
+			       json_int(p, "bindings"), json_int(p, "counters"), json_int(p, "deleted"),
+			       json_int(p, "bytes"), json_int(p, "ms"));
+		printf("%s%s\n", *err ? ": " : "", err);
+	}
+}
+
 void show_vm(JsonObject *v)
 {
 	JsonObject *t = json_obj(v, "times"), *q = json_obj(v, "queue");
@@ -173,6 +198,7 @@ void show_vm(JsonObject *v)
 	printf("ip:              %s -> %s\n", json_str(v, "ip"),
 	       json_str(v, "new-ip"));
 	printf("new mac:         %s\n", json_str(v, "new-mac"));
+	printf("hosts:           %s -> %s\n", json_str(v, "src-host"), json_str(v, "dest-host"));
 	printf("migration:       %s: control source %s, destination %s\n",
 	       json_str(v, "migration"), json_str(v, "control-source"),
 	       json_str(v, "control-destination"));
@@ -190,6 +216,7 @@ void show_vm(JsonObject *v)
 	printf("%-16s %" G_GINT64_FORMAT "\n", "dropped:",
 	       json_int(json_obj(v, "counters"), MIG_VM_FRAMES_DROPPED));
 	show_drops(json_obj(v, "drops"));
+	show_netstate(v);
 }
 
 void show_json(JsonNode *n)

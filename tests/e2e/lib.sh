@@ -64,14 +64,15 @@ wait_serial() {
 # the test guest, one per line (read them with mapfile): serial log
 # DIR/NAME.serial, QMP sockets DIR/NAME.qmp (commands) and
 # DIR/NAME.events.qmp (event listener), pid file DIR/NAME.pid.
-# GUEST_APPEND adds to the kernel command line (e.g. mig.dirty=48:30).
+# GUEST_APPEND adds to the kernel command line (e.g. mig.dirty=48:30);
+# GUEST_IP_ARG replaces the address of mig.ip= (e.g. dhcp).
 guest_args() {
 	local accel=$1 name=$2 dir=$3
 	shift 3
 	printf '%s\n' -name "guest0,debug-threads=on" -machine pc -accel "$accel" \
 		-m "$GUEST_MEM" -smp 1 -display none -vga none -no-user-config -nodefaults \
 		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-		-append "console=ttyS0 panic=-1 quiet mig.ip=${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24}${LAB_GUEST_IP1:+ mig.ip1=$LAB_GUEST_IP1/24} ${GUEST_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 quiet mig.ip=${GUEST_IP_ARG:-${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24}}${LAB_GUEST_IP1:+ mig.ip1=$LAB_GUEST_IP1/24} ${GUEST_APPEND:-}" \
 		-chardev "file,id=ser0,path=$dir/$name.serial" -serial chardev:ser0 \
 		-qmp "unix:$dir/$name.qmp,server=on,wait=off" \
 		-qmp "unix:$dir/$name.events.qmp,server=on,wait=off" \

@@ -27,7 +27,14 @@ $(BUILD)/bin/mig-forge: tests/lab/mig-forge.c $(LAB_UTIL) $(LIBMIG) $(LIB_HDRS)
 	$(CC) $(LIB_CFLAGS) -Itests/lab -o $@ $< tests/lab/lab-util.c $(LIBMIG) \
 		$$(pkg-config --libs glib-2.0) $(LIB_LIBS)
 
-HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer $(BUILD)/bin/mig-forge
+# mig-ctfill: conntrack entries by the thousand, for the network-state
+# benchmark.
+$(BUILD)/bin/mig-ctfill: tests/lab/mig-ctfill.c
+	@mkdir -p $(@D)
+	$(CC) $(MIG_WARN) $(CFLAGS) -o $@ $< $$(pkg-config --cflags --libs libnetfilter_conntrack)
+
+HOST_TOOLS += $(BUILD)/bin/mig-qmp $(BUILD)/bin/mig-peer $(BUILD)/bin/mig-forge \
+	$(BUILD)/bin/mig-ctfill
 
 # Benchmarks of the manager (not part of make check): ingest over
 # loopback sockets, and the core against the size of its table.
