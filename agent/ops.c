@@ -317,6 +317,18 @@ static char *op_delete(struct agent *a, JsonObject *req, const char *vm)
 	return answer_ok(out);
 }
 
+/* announce: the VM runs here now (its state was imported before) */
+static char *op_announce(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_auto(GStrv) ips = nfts_ips_of(a->c, macs);
+
+	if (!ips || !*ips)
+		return answer_error("announce of %s: no binding of its MACs here", vm);
+	hook("announce", a->c->announce_cmd, vm, (const char *const *)ips, macs);
+	return answer_ok(NULL);
+}
+
 static char *op_ticket(struct agent *a, JsonObject *req, const char *vm)
 {
 	const char *id = json_object_get_string_member_with_default(req, "ticket", "");
@@ -516,6 +528,8 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 		answer = op_delete(a, req, vm);
 	else if (!strcmp(op, "ticket"))
 		answer = op_ticket(a, req, vm);
+	else if (!strcmp(op, "announce"))
+		answer = op_announce(a, req, vm);
 	else
 		answer = NULL;
 	g_mutex_unlock(&a->lock);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ops.h - what mig-agent does on request (docs/netstate.md §3): export,
- * import and delete a VM's state, push it to or pull it from another
+ * import and delete a VM's state, announce it, push it to or pull it from another
  * agent with a one-time ticket, and the tickets themselves.
  *
  * A request is one JSON object {"op": ..., ...}; the answer one object

@@ -57,6 +57,7 @@ struct ns_result {
 struct ns_vm {
 	struct ns_result r[NS_N_PHASES];
 	bool copied; /* something was imported at the destination */
+	bool precopied; /* a precopy is in place for the next window */
 };
 
 /**
@@ -68,6 +69,10 @@ struct ns_vm {
  * @src: source host's device.
  * @dst: destination host's device.
  * @macs: the VM's MACs (text).
+ * @in_place: activate: the state is at the destination already (a
+ *            precopy or the suspend phase): announce first, then refresh.
+ * @announce_only: only tell the destination's agent that the VM runs
+ *                 there (on the fast worker, beside the queued phases).
  * @r: the result (filled by the worker).
  */
 struct ns_job {
@@ -77,6 +82,8 @@ struct ns_job {
 	enum ns_phase phase;
 	const struct topo_device *src, *dst;
 	GPtrArray *macs;
+	bool in_place;
+	bool announce_only;
 	struct ns_result r;
 };
 
@@ -84,6 +91,7 @@ struct netstate {
 	struct mgr *m;
 	struct topo *t;
 	GThreadPool *worker;
+	GThreadPool *fast; /* announcements: they do not wait for the phases */
 	GHashTable *vms; /* 16-byte UUID -> struct ns_vm */
 	unsigned int running;
 	void (*kick)(void *);
@@ -275,6 +283,15 @@ static void run_job(gpointer data, gpointer user)
 	(void)user;
 	if (j->phase == NS_ABORT) {
 		ok = delete_at(j, j->dst, false, &err);
+	} else if (j->announce_only) {
+		g_autoptr(JsonParser) p = json_parser_new();
+		g_autoptr(JsonObject) an = request(j, "announce");
+
+		ok = agent_call(j->n, j->dst, an, p, NULL, &err) != NULL;
+	} else if (j->phase == NS_ACTIVATE && j->in_place) {
+		/* announced already (the fast worker): refresh, then the source
+		 * forgets */
+		ok = move(j, false, &err) && delete_at(j, j->src, true, &err);
 	} else {
 		ok = move(j, j->phase == NS_ACTIVATE, &err);
 		/* the VM runs at the destination: its state leaves the source */
@@ -326,11 +343,24 @@ static gboolean job_done(gpointer data)
 	struct ns_vm *v = ns_vm_of(n, j->uuid);
 	struct mig_vm *vm = vmtable_by_uuid(n->m->vms, j->uuid);
 
+	if (j->announce_only) {
+		if (j->r.ok)
+			g_info("vm %s: announced at %s in %" G_GINT64_FORMAT " ms", j->name,
+			       j->r.dst, j->r.ms);
+		else
+			g_warning("vm %s: announce at %s failed: %s", j->name, j->r.dst,
+				  j->r.error);
+		goto out;
+	}
 	v->r[j->phase] = j->r;
 	if (j->phase != NS_ABORT && (j->r.created || j->r.updated || j->r.bindings))
 		v->copied = true;
 	if (j->phase == NS_ABORT)
 		v->copied = false;
+	if (j->phase == NS_PRECOPY)
+		v->precopied = j->r.ok;
+	if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
+		v->precopied = false;
 	if (j->r.ok)
 		g_info("vm %s: network state %s (%s, %s -> %s): %" G_GINT64_FORMAT
 		       " entries, %" G_GINT64_FORMAT " bindings, %" G_GINT64_FORMAT
@@ -347,6 +377,7 @@ static gboolean job_done(gpointer data)
 			mgr_netstate_release(n->m, vm);
 		n->kick(n->kick_data);
 	}
+out:
 	n->running--;
 	g_ptr_array_unref(j->macs);
 	g_free(j);
@@ -386,7 +417,8 @@ static void skip(struct netstate *n, struct mig_vm *vm, enum ns_phase ph, const 
 	g_info("vm %s: network state %s skipped: %s", vm->name, phase_names[ph], why);
 }
 
-static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph)
+static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph,
+		      bool in_place)
 {
 	const struct topo_host *src = host_of(n, vm->src_host, &vm->control_src);
 	const struct topo_host *dst = host_of(n, vm->dest_host, &vm->control_dst);
@@ -407,6 +439,7 @@ static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph)
 	memcpy(j->uuid, vm->uuid, HANDOFF_UUID_LEN);
 	g_strlcpy(j->name, *vm->name ? vm->name : "?", sizeof(j->name));
 	j->phase = ph;
+	j->in_place = in_place;
 	j->src = src->device;
 	j->dst = dst->device;
 	j->macs = macs_of(vm);
@@ -419,6 +452,14 @@ static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph)
 		g_free(j);
 		return false;
 	}
+	if (in_place && ph == NS_ACTIVATE) {
+		struct ns_job *an = g_memdup2(j, sizeof(*j));
+
+		an->announce_only = true;
+		an->macs = g_ptr_array_ref(j->macs);
+		n->running++;
+		g_thread_pool_push(n->fast, an, NULL);
+	}
 	n->running++;
 	g_thread_pool_push(n->worker, j, NULL);
 	return true;
@@ -428,29 +469,32 @@ static void on_event(void *data, struct mgr *m, struct mig_vm *vm, enum mgr_even
 {
 	struct netstate *n = data;
 	struct ns_vm *v;
+	bool in_place;
 
 	switch (ev) {
 	case MGR_EV_REGISTERED:
 		if (*vm->src_host && *vm->dest_host && vm->state != VM_SUSPENDED)
-			queue_job(n, vm, NS_PRECOPY);
+			queue_job(n, vm, NS_PRECOPY, false);
 		break;
 	case MGR_EV_SUSPENDED:
 		v = ns_vm_of(n, vm->uuid);
 		for (int i = NS_SUSPEND; i < NS_N_PHASES; i++)
 			memset(&v->r[i], 0, sizeof(v->r[i]));
-		queue_job(n, vm, NS_SUSPEND);
+		queue_job(n, vm, NS_SUSPEND, false);
 		break;
 	case MGR_EV_ACTIVATED:
 		/* the last changes, then the source forgets them; DRAINED waits
-		 * until the state is in place (the suspend phase), not for this */
+		 * until the state is in place (a precopy or the suspend phase),
+		 * not for this */
 		v = ns_vm_of(n, vm->uuid);
-		if (queue_job(n, vm, NS_ACTIVATE) && !(v->r[NS_SUSPEND].done && v->r[NS_SUSPEND].ok))
+		in_place = v->precopied || (v->r[NS_SUSPEND].done && v->r[NS_SUSPEND].ok);
+		if (queue_job(n, vm, NS_ACTIVATE, in_place) && !in_place)
 			mgr_netstate_hold(m, vm);
 		break;
 	case MGR_EV_ABORTED:
 		v = ns_vm_of(n, vm->uuid);
 		if (v->copied)
-			queue_job(n, vm, NS_ABORT);
+			queue_job(n, vm, NS_ABORT, false);
 		break;
 	}
 }
@@ -531,6 +575,7 @@ struct netstate *netstate_new(struct mgr *m, struct topo *t,
 	n->vms = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, g_free);
 	/* one worker: the phases of a VM run in the order they came */
 	n->worker = g_thread_pool_new(run_job, n, 1, FALSE, NULL);
+	n->fast = g_thread_pool_new(run_job, n, 1, FALSE, NULL);
 	m->hooks.event = on_event;
 	m->hooks.describe = describe;
 	m->hooks.data = n;
@@ -543,6 +588,7 @@ void netstate_free(struct netstate *n)
 		return;
 	n->m->hooks = (struct mgr_hooks){ 0 };
 	g_thread_pool_free(n->worker, FALSE, TRUE);
+	g_thread_pool_free(n->fast, FALSE, TRUE);
 	/* the finished jobs' results are still queued on the main loop */
 	while (n->running && g_main_context_iteration(NULL, FALSE))
 		;

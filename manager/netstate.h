@@ -16,7 +16,8 @@
  *   activate - at ACTIVATED: the last changes, announced at the
  *              destination, then the state is deleted at the source;
  *              DRAINED waits (netstate-wait-ms) until the state is in
- *              place: the suspend phase's, else this one's;
+ *              place: a precopy's or the suspend phase's, else this
+ *              one's;
  *   abort    - at ABORTED: what was copied is deleted at the destination.
  * Results come back to the main loop; migctl show (the core's describe
  * hook) and the metrics have them.
