@@ -43,15 +43,18 @@ $(BUILD)/config.mk: configure scripts/debian-packages
 UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
-	handoff-faults handoff-dead-manager libvirt
+	handoff-2nic handoff-abab handoff-broadcast handoff-attacks handoff-faults handoff-restart \
+	handoff-dead-manager netstate libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
 include lib/lib.mk
 include manager/manager.mk
 include migctl/migctl.mk
+include agent/agent.mk
 include tests/guest.mk
 include tests/lab/lab.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 # --- QEMU ---------------------------------------------------------------------
 
@@ -146,8 +149,9 @@ all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
 tools: $(HOST_TOOLS)
 
-check: all $(UNIT_TESTS) qemu-tests
+check: all $(UNIT_TESTS) qemu-tests fuzz
 	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
+		FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		INSTALL_FILES="$(INSTALL_FILES)" \
 		QEMU_TESTS="$(QEMU_TESTS)" \
 		QTREE=$(abspath $(QTREE)) tests/run-tests
@@ -155,10 +159,10 @@ check: all $(UNIT_TESTS) qemu-tests
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo
 
-bench: all $(BUILD)/bin/mig-bench-ingest
+bench: all $(MANAGER_BENCHES)
 	@BUILD=$(abspath $(BUILD)) scripts/bench
 
-bench-quick: all $(BUILD)/bin/mig-bench-ingest
+bench-quick: all $(MANAGER_BENCHES)
 	@BUILD=$(abspath $(BUILD)) scripts/bench --quick
 
 patches:
@@ -181,14 +185,19 @@ BINDIR := $(PREFIX)/bin
 SBINDIR := $(PREFIX)/sbin
 MANDIR := $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
 DOCDIR := $(PREFIX)/share/doc/seamless-migration
 # What make install puts where (the install test checks exactly this list).
 INSTALL_FILES := $(SBINDIR)/mig-manager $(BINDIR)/migctl \
 	$(MANDIR)/man8/mig-manager.8 $(MANDIR)/man8/migctl.8 \
 	$(MANDIR)/man5/mig-manager.conf.5 $(UNITDIR)/mig-manager.service \
-	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf
+	$(SYSCTLDIR)/60-mig-manager.conf \
+	$(DOCDIR)/mig-manager.conf.example $(SYSCONFDIR)/mig-manager/mig-manager.conf \
+	$(SBINDIR)/mig-agent $(MANDIR)/man8/mig-agent.8 \
+	$(MANDIR)/man5/mig-agent.conf.5 $(UNITDIR)/mig-agent.service \
+	$(DOCDIR)/mig-agent.conf.example $(SYSCONFDIR)/mig-agent/mig-agent.conf
 
-install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
+install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl $(BUILD)/bin/mig-agent
 	install -D -m 0755 $(BUILD)/bin/mig-manager $(DESTDIR)$(SBINDIR)/mig-manager
 	install -D -m 0755 $(BUILD)/bin/migctl $(DESTDIR)$(BINDIR)/migctl
 	install -D -m 0644 docs/man/mig-manager.8 $(DESTDIR)$(MANDIR)/man8/mig-manager.8
@@ -199,12 +208,26 @@ install: $(BUILD)/bin/mig-manager $(BUILD)/bin/migctl
 	    -e 's|/etc/mig-manager/|$(SYSCONFDIR)/mig-manager/|' \
 		manager/mig-manager.service > $(DESTDIR)$(UNITDIR)/mig-manager.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/mig-manager.service
+	install -D -m 0644 manager/60-mig-manager.conf $(DESTDIR)$(SYSCTLDIR)/60-mig-manager.conf
 	install -D -m 0644 manager/mig-manager.conf $(DESTDIR)$(DOCDIR)/mig-manager.conf.example
 	@# The configuration is the operator's: installed once, never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf ]; then \
 		echo "  KEEP   $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf (exists; the example is $(DOCDIR)/mig-manager.conf.example)"; \
 	else \
 		install -D -m 0640 manager/mig-manager.conf $(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
+	fi
+	install -D -m 0755 $(BUILD)/bin/mig-agent $(DESTDIR)$(SBINDIR)/mig-agent
+	install -D -m 0644 docs/man/mig-agent.8 $(DESTDIR)$(MANDIR)/man8/mig-agent.8
+	install -D -m 0644 docs/man/mig-agent.conf.5 $(DESTDIR)$(MANDIR)/man5/mig-agent.conf.5
+	sed -e 's|/usr/local/sbin/mig-agent|$(SBINDIR)/mig-agent|' \
+	    -e 's|/etc/mig-agent/|$(SYSCONFDIR)/mig-agent/|' \
+		agent/mig-agent.service > $(DESTDIR)$(UNITDIR)/mig-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mig-agent.service
+	install -D -m 0644 agent/mig-agent.conf $(DESTDIR)$(DOCDIR)/mig-agent.conf.example
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf ]; then \
+		echo "  KEEP   $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf (exists; the example is $(DOCDIR)/mig-agent.conf.example)"; \
+	else \
+		install -D -m 0640 agent/mig-agent.conf $(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf; \
 	fi
 
 # Removes what install put there, except a configuration the operator
@@ -214,7 +237,10 @@ uninstall:
 	@c=$(DESTDIR)$(SYSCONFDIR)/mig-manager/mig-manager.conf; \
 	if [ -e $$c ] && cmp -s $$c manager/mig-manager.conf; then rm -fv $$c; \
 	elif [ -e $$c ]; then echo "  KEEP   $$c (changed by the operator)"; fi
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/mig-manager $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@c=$(DESTDIR)$(SYSCONFDIR)/mig-agent/mig-agent.conf; \
+	if [ -e $$c ] && cmp -s $$c agent/mig-agent.conf; then rm -fv $$c; \
+	elif [ -e $$c ]; then echo "  KEEP   $$c (changed by the operator)"; fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/mig-manager $(DESTDIR)$(SYSCONFDIR)/mig-agent $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/tests $(BUILD)/run $(BUILD)/guest/staging $(STAMP)

@@ -163,8 +163,7 @@ bool addr_is_any(const struct mig_addr *a)
 		       16);
 }
 
-bool addr_from_endpoint(const HandoffEndpoint *ep,
-			const struct mig_addr *from, struct mig_addr *out)
+bool addr_from_endpoint(const HandoffEndpoint *ep, struct mig_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (ep->family == 4) {
@@ -183,15 +182,6 @@ bool addr_from_endpoint(const HandoffEndpoint *ep,
 		out->len = sizeof(*sin6);
 	} else {
 		return false;
-	}
-	if (addr_is_any(out) && from && from->len) {
-		uint16_t port = ep->port;
-
-		*out = *from;
-		if (out->ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&out->ss)->sin_port = htons(port);
-		else
-			((struct sockaddr_in6 *)&out->ss)->sin6_port = htons(port);
 	}
 	return true;
 }

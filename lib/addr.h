@@ -113,15 +113,13 @@ bool addr_is_any(const struct mig_addr *a);
 
 /**
  * addr_from_endpoint() - the socket address of a protocol endpoint.
- * @ep: endpoint from a SUSPENDING or ACTIVATED.
- * @from: source address of the datagram that carried @ep; replaces an
- *        unspecified host (docs/protocol.md §2).
+ * @ep: endpoint of a control message (exact: version 2 has no
+ *      unspecified endpoints).
  * @out: set on success.
  *
  * Return: true on success, false for an unknown family.
  */
-bool addr_from_endpoint(const HandoffEndpoint *ep,
-			const struct mig_addr *from, struct mig_addr *out);
+bool addr_from_endpoint(const HandoffEndpoint *ep, struct mig_addr *out);
 
 /**
  * addr_to_endpoint() - a protocol endpoint for a socket address.

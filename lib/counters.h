@@ -46,6 +46,10 @@
 	  "frames", "returned", "Frames returned to the source after ABORTED.") \
 	X(FRAMES_REWRITTEN, "frames-rewritten", CTR_BOTH, "frames_rewritten_total", NULL, \
 	  "frames", "rewritten", "Frames rewritten for a cross-segment destination.") \
+	X(FRAMES_REORDERED, "frames-reordered", CTR_BOTH, "frames_reordered_total", NULL, \
+	  "frames", "reordered", "Authentic frames that arrived after a later one of their flow.") \
+	X(FRAMES_LOST_IN_TRANSIT, "frames-lost-in-transit", CTR_BOTH, "frames_lost_in_transit_total", NULL, \
+	  "frames", "lost-in-transit", "Frames the source said it sent (END) that never arrived.") \
 	X(CONTROL_MESSAGES, "control-messages", CTR_VM, "control_messages_total", NULL, \
 	  "control", "messages", "Authentic new control messages.") \
 	X(SUSPENDING, "suspending", CTR_GLOBAL, "control_messages_total", "type=\"SUSPENDING\"", \
@@ -58,6 +62,8 @@
 	  "control", "acks", NULL) \
 	X(DRAINED_RECEIVED, "drained-received", CTR_GLOBAL, "control_messages_total", "type=\"DRAINED\"", \
 	  "control", "drained", NULL) \
+	X(ENDS, "ends", CTR_BOTH, "control_ends_total", NULL, \
+	  "control", "ends", "END messages: the source said how many frames it sent.") \
 	X(DUPLICATES, "duplicates", CTR_BOTH, "control_duplicates_total", NULL, \
 	  "control", "duplicates", "Duplicate control messages re-acknowledged.") \
 	X(BAD_STATE, "bad-state", CTR_VM, "bad_state_total", NULL, \
@@ -85,7 +91,37 @@
 	X(SEND_ERRORS, "send-errors", CTR_GLOBAL, "send_errors_total", NULL, \
 	  "errors", "send", "Datagrams the kernel refused to send.") \
 	X(EXPIRED_WINDOWS, "expired-windows", CTR_GLOBAL, "expired_windows_total", NULL, \
-	  "errors", "expired-windows", "Windows closed by expire-ms.")
+	  "errors", "expired-windows", "Windows closed by expire-ms.") \
+	X(DRAINED_BY_END, "drained-by-end", CTR_GLOBAL, "drained_reason_total", "reason=\"end\"", \
+	  "drained", "by-end", "Why DRAINED was sent: the END count arrived, or the fallback.") \
+	X(DRAINED_BY_FALLBACK, "drained-by-fallback", CTR_GLOBAL, "drained_reason_total", "reason=\"fallback\"", \
+	  "drained", "by-fallback", NULL) \
+	X(VMS_FORGOTTEN, "vms-forgotten", CTR_GLOBAL, "vms_forgotten_total", NULL, \
+	  "table", "forgotten", "VM entries removed (forget-after-s, migctl forget).") \
+	X(VMS_REFUSED, "vms-refused", CTR_GLOBAL, "vms_refused_total", NULL, \
+	  "table", "refused", "New VMs refused: max-vms or memory-cap reached.") \
+	X(STATE_SAVES, "state-saves", CTR_GLOBAL, "state_saves_total", "result=\"ok\"", \
+	  "table", "state-saves", "Writes of the registrations to state-file, by result.") \
+	X(STATE_SAVE_ERRORS, "state-save-errors", CTR_GLOBAL, "state_saves_total", "result=\"error\"", \
+	  "table", "state-save-errors", NULL) \
+	X(NETSTATE_TRANSFERS, "netstate-transfers", CTR_BOTH, "netstate_transfers_total", "result=\"ok\"", \
+	  "netstate", "transfers", "Network-state transfers (conntrack, bindings, counters) by result.") \
+	X(NETSTATE_FAILURES, "netstate-failures", CTR_BOTH, "netstate_transfers_total", "result=\"failed\"", \
+	  "netstate", "failures", "Network-state transfers (conntrack, bindings, counters) by result.") \
+	X(NETSTATE_TIMEOUTS, "netstate-timeouts", CTR_BOTH, "netstate_timeouts_total", NULL, \
+	  "netstate", "timeouts", "DRAINED sent without the network state after netstate-wait-ms.") \
+	X(NETSTATE_ENTRIES, "netstate-entries", CTR_BOTH, "netstate_entries_total", NULL, \
+	  "netstate", "entries", "Conntrack entries moved.") \
+	X(NETSTATE_BINDINGS, "netstate-bindings", CTR_BOTH, "netstate_bindings_total", NULL, \
+	  "netstate", "bindings", "DHCP-snooping bindings moved.") \
+	X(NETSTATE_COUNTERS, "netstate-counters", CTR_BOTH, "netstate_counters_total", NULL, \
+	  "netstate", "counters", "Per-VM counter pairs moved.") \
+	X(NETSTATE_BYTES, "netstate-bytes", CTR_BOTH, "netstate_bytes_total", NULL, \
+	  "netstate", "bytes", "Bytes of network state moved between hosts.") \
+	X(ADMIN_REFUSED, "admin-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"admin\"", \
+	  "errors", "admin-refused", "Connections closed at once: max-connections reached.") \
+	X(METRICS_REFUSED, "metrics-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"metrics\"", \
+	  "errors", "metrics-refused", NULL)
 
 /*
  * MIG_DROP_REASONS(X) calls X(id, name, help): why a datagram or frame
@@ -97,15 +133,21 @@
 	X(MEMORY_CAP, "memory-cap", "global memory cap") \
 	X(EXPIRED, "expired", "older than max-age-ms, or no ACTIVATED in time") \
 	X(UNKNOWN_VNI, "unknown-vni", "no VM with that VNI") \
-	X(UNKNOWN_PEER, "unknown-peer", "not from the SUSPENDING host or a redirect peer") \
+	X(UNKNOWN_PEER, "unknown-peer", "not from the flow's endpoint (exact address and port)") \
 	X(WINDOW_CLOSED, "window-closed", "the VM's window is not open") \
-	X(SHORT, "short", "VXLAN: no header or inner frame < 14 bytes") \
-	X(NO_VNI, "no-vni", "VXLAN: I flag clear") \
-	X(OVERSIZE, "oversize", "VXLAN: frame too large to send on") \
+	X(SHORT, "short", "data: no header or inner frame < 14 bytes") \
+	X(NOT_GENEVE, "not-geneve", "data: not the Geneve header of the protocol") \
+	X(NO_AUTH, "no-auth-option", "data: no authentication option") \
+	X(FRAME_AUTH, "frame-auth-failure", "data: MAC mismatch (forged, altered, other key)") \
+	X(REPLAYED, "replayed", "data: a sequence number seen before") \
+	X(TOO_OLD, "too-old", "data: a sequence number older than the anti-replay window") \
+	X(OVERSIZE, "oversize", "data: frame too large to send on") \
 	X(NO_DESTINATION, "no-destination", "release requested, destination unknown") \
 	X(SEND_ERROR, "send-error", "sending failed for good") \
 	X(FLUSHED, "flushed", "migctl flush") \
+	X(SUPERSEDED, "superseded", "still buffered when a new migration's SUSPENDING replaced the window") \
 	X(SHUTDOWN, "shutdown", "still buffered at exit") \
+	X(OUTBOX_FULL, "outbox-full", "an ACK or DRAINED that found the outbox full") \
 	X(TOO_LONG, "too-long", "control: datagram over 1400 bytes") \
 	X(MALFORMED, "malformed", "control: bad TLVs or size") \
 	X(BAD_MAGIC, "bad-magic", "control: not the protocol's magic") \
@@ -113,6 +155,8 @@
 	X(AUTH_FAILURE, "auth-failure", "control: HMAC mismatch") \
 	X(BAD_TYPE, "bad-type", "control: authentic, unknown type") \
 	X(MISSING_FIELD, "missing-field", "control: required TLV absent") \
+	X(UNSPECIFIED, "unspecified-endpoint", "control: an endpoint without address or port") \
+	X(ENDPOINT_MISMATCH, "endpoint-mismatch", "control: not sent from the CONTROL_ENDPOINT it names") \
 	X(STALE, "stale", "control: timestamp outside the tolerance") \
 	X(UNEXPECTED, "unexpected-type", "control: a type the manager never receives")
 

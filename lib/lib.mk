@@ -20,10 +20,10 @@ WIRE_HDR := $(WIRE_TREE)/include/migration/handoff-wire.h
 # The wire files exist once the tree is imported and patched.
 WIRE_DEP := $(if $(filter $(QTREE),$(WIRE_TREE)),$(STAMP)/qemu-tree)
 
-LIB_OWN_SRCS := lib/handoff-crypto.c lib/addr.c lib/ids.c lib/size.c \
+LIB_OWN_SRCS := lib/handoff-crypto.c lib/keys.c lib/tlspsk.c lib/keytable.c lib/log.c lib/addr.c lib/ids.c lib/size.c \
 	lib/counters.c
 LIB_SRCS := $(WIRE_SRC) $(LIB_OWN_SRCS)
-LIB_HDRS := lib/wire.h lib/addr.h lib/ids.h lib/size.h lib/counters.h \
+LIB_HDRS := lib/wire.h lib/keys.h lib/tlspsk.h lib/keytable.h lib/log.h lib/addr.h lib/ids.h lib/size.h lib/counters.h \
 	lib/qemu-compat/qemu/osdep.h
 LIB_CFLAGS = $(MIG_WARN) $(CFLAGS) -Ilib -Ilib/qemu-compat -I$(WIRE_TREE)/include \
 	$$(pkg-config --cflags glib-2.0 gnutls)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ctl.c - local control socket: JSON requests from migctl, answered from
- * the core.  Sessions read lines asynchronously (GDataInputStream) and
- * answer each one before reading the next.
+ * admin.c - the admin socket: JSON requests from migctl, answered from
+ * the core (the JSON views are in admin-json.c).  Sessions read lines
+ * asynchronously (GDataInputStream) and answer each one before reading
+ * the next; at most max-connections at once, more are closed at once
+ * (counted).
  */
 #include "admin.h"
 
@@ -14,6 +16,8 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 
+#include "config.h"
+#include "keys.h"
 #include "wire.h"
 
 #define MAX_LINE 65536
@@ -21,6 +25,7 @@
 struct admin_server {
 	struct mgr *m;
 	char *path;
+	unsigned int sessions;
 	GSocketService *service;
 	void (*changed)(void *data);
 	void *data;
@@ -32,187 +37,6 @@ struct session {
 	GDataInputStream *in;
 	char *reply;
 };
-
-/* --- JSON ------------------------------------------------------------------ */
-
-static void add_time(JsonBuilder *b, const char *name, int64_t us)
-{
-	json_builder_set_member_name(b, name);
-	if (!us) {
-		json_builder_add_null_value(b);
-	} else {
-		g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(
-			us / G_USEC_PER_SEC);
-		g_autoptr(GDateTime) t2 = t ? g_date_time_add(
-			t, us % G_USEC_PER_SEC) : NULL;
-		g_autofree char *s = t2 ? g_date_time_format_iso8601(t2) : NULL;
-
-		json_builder_add_string_value(b, s ? s : "?");
-	}
-}
-
-static void add_addr(JsonBuilder *b, const char *name,
-		     const struct mig_addr *a, bool host)
-{
-	char s[ADDR_STRLEN];
-
-	json_builder_set_member_name(b, name);
-	if (!a->len)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(
-			b, host ? addr_format_host(a, s, sizeof(s))
-				: addr_format(a, s, sizeof(s)));
-}
-
-static void add_u64(JsonBuilder *b, const char *name, uint64_t v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, (gint64)v);
-}
-
-static void add_drops(JsonBuilder *b, const uint64_t *drops)
-{
-	json_builder_set_member_name(b, "drops");
-	json_builder_begin_object(b);
-	for (int r = 0; r < DROP_N_REASONS; r++)
-		if (drops[r])
-			add_u64(b, drop_reason_name(r), drops[r]);
-	json_builder_end_object(b);
-}
-
-/* "counters": the rows of @scope (lib/counters.h), and for a VM the sum
- * of its drops (@dropped >= 0). */
-static void add_counters(JsonBuilder *b, const uint64_t *c, int scope,
-			 int64_t dropped)
-{
-	json_builder_set_member_name(b, "counters");
-	json_builder_begin_object(b);
-	for (int i = 0; i < CTR_N; i++)
-		if (mig_counter_info(i)->scope & scope)
-			add_u64(b, mig_counter_info(i)->name, c[i]);
-	if (dropped >= 0)
-		add_u64(b, MIG_VM_FRAMES_DROPPED, (uint64_t)dropped);
-	json_builder_end_object(b);
-}
-
-JsonNode *admin_vm_json(const struct mgr *m, const struct mig_vm *vm)
-{
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	const struct vm_counters *c = &vm->c;
-	char s[40];
-	uint64_t dropped = 0;
-	int64_t arrival;
-	size_t len;
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, vm->name);
-	json_builder_set_member_name(b, "uuid");
-	json_builder_add_string_value(b, uuid_format(vm->uuid, s));
-	add_u64(b, "vni", vm->vni);
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, vm_state_name(vm->state));
-	json_builder_set_member_name(b, "policy");
-	json_builder_add_string_value(b, policy_name(vm->policy));
-	json_builder_set_member_name(b, "registered");
-	json_builder_add_boolean_value(b, vm->registered);
-	json_builder_set_member_name(b, "macs");
-	json_builder_begin_array(b);
-	for (unsigned int i = 0; i < vm->n_macs; i++)
-		json_builder_add_string_value(b, mac_format(vm->macs[i], s));
-	json_builder_end_array(b);
-	add_addr(b, "ip", &vm->ip, true);
-	add_addr(b, "new-ip", &vm->new_ip, true);
-	json_builder_set_member_name(b, "new-mac");
-	if (vm->has_new_mac)
-		json_builder_add_string_value(b, mac_format(vm->new_mac, s));
-	else
-		json_builder_add_null_value(b);
-	add_addr(b, "source", &vm->source, false);
-	add_addr(b, "data-endpoint", &vm->data_endpoint, false);
-	add_addr(b, "inject-endpoint", &vm->inject, false);
-	add_addr(b, "drained-to", &vm->drained_to, false);
-
-	json_builder_set_member_name(b, "times");
-	json_builder_begin_object(b);
-	add_time(b, "registered", vm->t_registered);
-	add_time(b, "suspended", vm->t_suspended);
-	add_time(b, "activated", vm->t_activated);
-	add_time(b, "ended", vm->t_ended);
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "queue");
-	json_builder_begin_object(b);
-	add_u64(b, "frames", queue_len(vm->queue));
-	add_u64(b, "bytes", queue_bytes(vm->queue));
-	add_u64(b, "memory", queue_mem(vm->queue));
-	add_u64(b, "oldest-ms", queue_peek(vm->queue, &len, &arrival)
-		? (uint64_t)MAX(0, (mgr_now(m) - arrival) / 1000) : 0);
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "drained");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, vm->drained.acked ? "acked" :
-					 vm->drained.gave_up ? "gave-up" :
-					 vm->drained.pending ? "pending" :
-					 "not-sent");
-	add_u64(b, "frames", vm->drained.frames);
-	add_u64(b, "transmissions", vm->drained.attempts);
-	json_builder_end_object(b);
-
-	for (int r = 0; r < DROP_N_REASONS; r++)
-		dropped += c->drops[r];
-	add_counters(b, c->c, CTR_VM, dropped);
-	add_drops(b, c->drops);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
-}
-
-static JsonNode *status_json(const struct mgr *m)
-{
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(GPtrArray) vms = vmtable_list(m->vms);
-	const struct mgr_stats *st = &m->st;
-	unsigned int states[VM_N_STATES] = { 0 };
-	uint64_t frames = 0, bytes = 0;
-	char s[ADDR_STRLEN];
-
-	for (unsigned int i = 0; i < vms->len; i++) {
-		const struct mig_vm *vm = vms->pdata[i];
-
-		states[vm->state]++;
-		frames += queue_len(vm->queue);
-		bytes += queue_bytes(vm->queue);
-	}
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, MIG_VERSION);
-	add_u64(b, "uptime-s", (uint64_t)MAX(0, (mgr_now_real(m) -
-						 m->started_real) / G_USEC_PER_SEC));
-	json_builder_set_member_name(b, "control");
-	json_builder_add_string_value(b, addr_format(&m->cfg->control, s, sizeof(s)));
-	json_builder_set_member_name(b, "data");
-	json_builder_add_string_value(b, addr_format(&m->cfg->data, s, sizeof(s)));
-	json_builder_set_member_name(b, "release-policy");
-	json_builder_add_string_value(b, policy_name(m->cfg->policy));
-	add_u64(b, "vms", vms->len);
-	json_builder_set_member_name(b, "states");
-	json_builder_begin_object(b);
-	for (int i = 0; i < VM_N_STATES; i++)
-		add_u64(b, vm_state_name(i), states[i]);
-	json_builder_end_object(b);
-	add_u64(b, "queued-frames", frames);
-	add_u64(b, "queued-bytes", bytes);
-	add_u64(b, "memory", m->mem);
-	add_u64(b, "memory-peak", m->mem_peak);
-	add_u64(b, "memory-cap", m->cfg->memory_cap);
-	add_counters(b, st->c, CTR_GLOBAL, -1);
-	add_drops(b, st->drops);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
-}
 
 static char *reply_ok(JsonNode *result)
 {
@@ -261,56 +85,69 @@ static const char *get_str(JsonObject *o, const char *name)
 	return json_node_get_string(n);
 }
 
-static char *do_register(struct mgr *m, JsonObject *o)
+/* The members of a register request as a registration. */
+static char *parse_register(JsonObject *o, struct mgr_reg *r)
 {
-	struct mgr_reg r;
+	JsonNode *mn = json_object_get_member(o, "macs");
+	JsonArray *macs = mn && JSON_NODE_HOLDS_ARRAY(mn) ? json_node_get_array(mn) : NULL;
 	const char *s;
-	JsonArray *macs;
-	g_autoptr(GError) err = NULL;
-	struct mig_vm *vm;
 
-	memset(&r, 0, sizeof(r));
-	r.name = get_str(o, "vm");
-	if (!r.name)
+	memset(r, 0, sizeof(*r));
+	r->name = get_str(o, "vm");
+	if (!r->name)
 		return reply_err("register: VM name missing");
 	s = get_str(o, "uuid");
-	if (!s || !uuid_parse(s, r.uuid))
+	if (!s || !uuid_parse(s, r->uuid))
 		return reply_err("register: --uuid missing or not a UUID");
-	macs = json_object_has_member(o, "macs") ?
-		json_object_get_array_member(o, "macs") : NULL;
 	for (unsigned int i = 0; macs && i < json_array_get_length(macs); i++) {
 		s = json_array_get_string_element(macs, i);
-		if (r.n_macs == HANDOFF_MAX_MACS)
-			return reply_err("register: at most %d MACs", HANDOFF_MAX_MACS);
-		if (!s || !mac_parse(s, r.macs[r.n_macs]))
-			return reply_err("register: '%s' is not a MAC address",
-					 s ? s : "?");
-		r.n_macs++;
+		if (r->n_macs == HANDOFF_MAX_NICS)
+			return reply_err("register: at most %d MACs", HANDOFF_MAX_NICS);
+		if (!s || !mac_parse(s, r->macs[r->n_macs]))
+			return reply_err("register: '%s' is not a MAC address", s ? s : "?");
+		r->n_macs++;
 	}
-	if ((s = get_str(o, "ip")) && !addr_parse_host(s, &r.ip))
+	if ((s = get_str(o, "ip")) && !addr_parse_host(s, &r->ip))
 		return reply_err("register: --ip '%s' is not an IP address", s);
-	if ((s = get_str(o, "new-ip")) && !addr_parse_host(s, &r.new_ip))
+	if ((s = get_str(o, "new-ip")) && !addr_parse_host(s, &r->new_ip))
 		return reply_err("register: --new-ip '%s' is not an IP address", s);
 	if ((s = get_str(o, "new-mac"))) {
-		if (!mac_parse(s, r.new_mac))
+		if (!mac_parse(s, r->new_mac))
 			return reply_err("register: --new-mac '%s' is not a MAC address", s);
-		r.has_new_mac = true;
+		r->has_new_mac = true;
 	}
 	if ((s = get_str(o, "policy"))) {
-		if (!policy_parse(s, &r.policy))
+		if (!policy_parse(s, &r->policy))
 			return reply_err("register: --policy '%s': expected activated, hold or immediate", s);
-		r.has_policy = true;
+		r->has_policy = true;
 	}
-	if ((s = get_str(o, "dest")) && !addr_parse(s, &r.dest))
-		return reply_err("register: --dest '%s' is not HOST:PORT", s);
 	if (json_object_has_member(o, "vni")) {
 		gint64 v = json_object_get_int_member(o, "vni");
 
-		if (v <= 0 || v > HANDOFF_VXLAN_VNI_MAX)
-			return reply_err("register: --vni must be 1..%u", HANDOFF_VXLAN_VNI_MAX);
-		r.vni = (uint32_t)v;
+		if (v <= 0 || v > HANDOFF_VNI_MAX)
+			return reply_err("register: --vni must be 1..%u", HANDOFF_VNI_MAX);
+		r->vni = (uint32_t)v;
 	}
+	r->src_host = get_str(o, "src-host");
+	r->dest_host = get_str(o, "dest-host");
+	if ((r->src_host && strlen(r->src_host) > 64) ||
+	    (r->dest_host && strlen(r->dest_host) > 64))
+		return reply_err("register: a host name is at most 64 characters");
+	return NULL;
+}
+
+static char *do_register(struct mgr *m, JsonObject *o)
+{
+	g_autoptr(GError) err = NULL;
+	struct mgr_reg r;
+	struct mig_vm *vm;
+	char *bad = parse_register(o, &r);
+
+	if (bad)
+		return bad;
 	vm = mgr_register(m, &r, &err);
+	if (vm && m->hooks.event)
+		m->hooks.event(m->hooks.data, m, vm, MGR_EV_REGISTERED);
 	if (!vm)
 		return reply_err("register: %s", err->message);
 	return reply_ok(admin_vm_json(m, vm));
@@ -327,39 +164,69 @@ static JsonNode *count_json(const char *name, int64_t n)
 	return json_builder_get_root(b);
 }
 
-char *admin_handle(struct mgr *m, const char *line)
+static char *do_vms(struct mgr *m)
 {
-	g_autoptr(JsonParser) p = json_parser_new();
-	JsonObject *o;
-	const char *cmd, *key;
-	struct mig_vm *vm = NULL;
+	g_autoptr(GPtrArray) vms = vmtable_list(m->vms);
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) arr = NULL;
 
-	if (!json_parser_load_from_data(p, line, -1, NULL) ||
-	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-		return reply_err("request is not a JSON object");
-	o = json_node_get_object(json_parser_get_root(p));
-	cmd = get_str(o, "cmd");
-	if (!cmd)
-		return reply_err("request without \"cmd\"");
-	if (!strcmp(cmd, "status"))
-		return reply_ok(status_json(m));
-	if (!strcmp(cmd, "vms")) {
-		g_autoptr(GPtrArray) vms = vmtable_list(m->vms);
-		g_autoptr(JsonBuilder) b = json_builder_new();
-		g_autoptr(JsonNode) arr = NULL;
+	json_builder_begin_array(b);
+	for (unsigned int i = 0; i < vms->len; i++)
+		json_builder_add_value(b, admin_vm_json(m, vms->pdata[i]));
+	json_builder_end_array(b);
+	arr = json_builder_get_root(b);
+	return reply_ok(json_node_copy(arr));
+}
 
-		json_builder_begin_array(b);
-		for (unsigned int i = 0; i < vms->len; i++)
-			json_builder_add_value(b, admin_vm_json(m, vms->pdata[i]));
-		json_builder_end_array(b);
-		arr = json_builder_get_root(b);
-		return reply_ok(json_node_copy(arr));
+/* The VM key (or a redirect peer's key) in base64, for QEMU's
+ * -object secret,format=base64 (migctl key, migctl migrate), or the
+ * key of a device's mig-agent (migctl key --device). */
+static char *do_key(struct mgr *m, JsonObject *o)
+{
+	const char *vm = get_str(o, "vm"), *peer = get_str(o, "peer");
+	const char *device = get_str(o, "device");
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *b64 = NULL;
+	uint8_t key[HANDOFF_KEY_LEN], uuid[16];
+	struct mig_vm *known = vm ? vmtable_lookup(m->vms, vm) : NULL;
+
+	if (device) {
+		if (!*device || strlen(device) > 64 ||
+		    !mig_agent_key(m->cfg->key, m->cfg->key_len, device, key))
+			return reply_err("key: '%s' is not a device name", device);
+	} else if (peer) {
+		unsigned int i;
+
+		for (i = 0; i < m->cfg->n_peers && strcmp(m->cfg->peers[i].name, peer); i++)
+			;
+		if (i == m->cfg->n_peers)
+			return reply_err("key: no redirect peer '%s' in [peers]", peer);
+		memcpy(key, m->cfg->peers[i].key, sizeof(key));
+	} else if (known) {
+		memcpy(key, known->key, sizeof(key));
+	} else if (vm && uuid_parse(vm, uuid)) {
+		if (!mgr_vm_key(m, uuid, key))
+			return reply_err("key: cannot derive the key of %s", vm);
+	} else {
+		return reply_err("key: unknown VM '%s' (give its UUID)", vm ? vm : "");
 	}
-	if (!strcmp(cmd, "register"))
-		return do_register(m, o);
-	if (strcmp(cmd, "show") && strcmp(cmd, "flush") && strcmp(cmd, "release"))
-		return reply_err("unknown command '%s'", cmd);
-	key = get_str(o, "vm");
+	b64 = g_base64_encode(key, sizeof(key));
+	memset(key, 0, sizeof(key));
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "key");
+	json_builder_add_string_value(b, b64);
+	json_builder_end_object(b);
+	return reply_ok(json_builder_get_root(b));
+}
+
+/* Commands about one VM of the table. */
+static char *do_vm_cmd(struct mgr *m, const char *cmd, JsonObject *o)
+{
+	g_autoptr(GError) err = NULL;
+	const char *key = get_str(o, "vm");
+	struct mig_vm *vm;
+	int n;
+
 	if (!key)
 		return reply_err("%s: VM missing", cmd);
 	vm = vmtable_lookup(m->vms, key);
@@ -369,20 +236,51 @@ char *admin_handle(struct mgr *m, const char *line)
 		return reply_ok(admin_vm_json(m, vm));
 	if (!strcmp(cmd, "flush"))
 		return reply_ok(count_json("flushed", mgr_flush(m, vm)));
-	{
-		g_autoptr(GError) err = NULL;
-		int n = mgr_release(m, vm, &err);
-
-		if (n < 0)
-			return reply_err("release: %s", err->message);
-		return reply_ok(count_json("released", n));
+	if (!strcmp(cmd, "forget")) {
+		if (!mgr_forget(m, vm, &err))
+			return reply_err("forget: %s", err->message);
+		return reply_ok(count_json("forgotten", 1));
 	}
+	n = mgr_release(m, vm, &err);
+	if (n < 0)
+		return reply_err("release: %s", err->message);
+	return reply_ok(count_json("released", n));
+}
+
+char *admin_handle(struct mgr *m, const char *line)
+{
+	static const char *const vm_cmds[] = {
+		"show", "flush", "release", "forget", NULL,
+	};
+	g_autoptr(JsonParser) p = json_parser_new();
+	JsonObject *o;
+	const char *cmd;
+
+	if (!json_parser_load_from_data(p, line, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		return reply_err("request is not a JSON object");
+	o = json_node_get_object(json_parser_get_root(p));
+	cmd = get_str(o, "cmd");
+	if (!cmd)
+		return reply_err("request without \"cmd\"");
+	if (!strcmp(cmd, "status"))
+		return reply_ok(admin_status_json(m));
+	if (!strcmp(cmd, "vms"))
+		return do_vms(m);
+	if (!strcmp(cmd, "register"))
+		return do_register(m, o);
+	if (!strcmp(cmd, "key"))
+		return do_key(m, o);
+	if (g_strv_contains(vm_cmds, cmd))
+		return do_vm_cmd(m, cmd, o);
+	return reply_err("unknown command '%s'", cmd);
 }
 
 /* --- server ------------------------------------------------------------------ */
 
 static void session_free(struct session *x)
 {
+	x->s->sessions--;
 	g_object_unref(x->in);
 	g_io_stream_close(G_IO_STREAM(x->conn), NULL, NULL);
 	g_object_unref(x->conn);
@@ -440,11 +338,22 @@ static void read_next(struct session *x)
 static gboolean on_incoming(GSocketService *svc, GSocketConnection *conn,
 			    GObject *src, gpointer data)
 {
-	struct session *x = g_new0(struct session, 1);
+	struct admin_server *s = data;
+	struct session *x;
 
 	(void)svc;
 	(void)src;
-	x->s = data;
+	if (s->sessions >= s->m->cfg->max_connections) {
+		/* Closed at once: idle clients cannot exhaust the daemon. */
+		s->m->st.c[CTR_ADMIN_REFUSED]++;
+		g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+		return TRUE;
+	}
+	/* Idle connections time out (async reads fail with TIMED_OUT). */
+	g_socket_set_timeout(g_socket_connection_get_socket(conn), CONFIG_IDLE_TIMEOUT_S);
+	x = g_new0(struct session, 1);
+	s->sessions++;
+	x->s = s;
 	x->conn = g_object_ref(conn);
 	x->in = g_data_input_stream_new(
 		g_io_stream_get_input_stream(G_IO_STREAM(conn)));
@@ -479,7 +388,7 @@ struct admin_server *admin_server_new(struct mgr *m, const char *path,
 					   G_SOCKET_TYPE_STREAM,
 					   G_SOCKET_PROTOCOL_DEFAULT, NULL,
 					   NULL, error)) {
-		g_prefix_error(error, "control socket %s: ", path);
+		g_prefix_error(error, "admin socket %s: ", path);
 		g_object_unref(s->service);
 		g_free(s->path);
 		g_free(s);

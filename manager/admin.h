@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * admin.h - the local control socket of mig-manager (migctl's side):
- * a unix stream socket carrying one JSON object per line each way.
+ * admin.h - the admin socket of mig-manager (migctl's side): a unix
+ * stream socket (mode 0600) carrying one JSON object per line each way.
  *
- * Request:  {"cmd": "status"|"vms"|"show"|"register"|"flush"|"release",
- *            "vm": NAME-OR-UUID, ...register fields...}
+ * Request:  {"cmd": "status"|"vms"|"show"|"register"|"flush"|"release"|
+ *            "forget"|"key", "vm": NAME-OR-UUID, ...register fields...,
+ *            "peer": NAME (key)}
  * Response: {"ok": true, "result": {...}} or {"ok": false, "error": "..."}
  */
 #ifndef MIG_ADMIN_H
@@ -25,6 +26,14 @@ struct admin_server;
  * Return: a new JsonNode (object).
  */
 JsonNode *admin_vm_json(const struct mgr *m, const struct mig_vm *vm);
+
+/**
+ * admin_status_json() - the daemon's summary as JSON (migctl status).
+ * @m: core.
+ *
+ * Return: a new JsonNode (object).
+ */
+JsonNode *admin_status_json(const struct mgr *m);
 
 /**
  * admin_handle() - answer one request line.

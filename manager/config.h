@@ -15,11 +15,28 @@
 #include <glib.h>
 
 #include "addr.h"
+#include "wire.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/mig-manager/mig-manager.conf"
 #define CONFIG_DEFAULT_KEY_FILE "/etc/mig-manager/handoff.key"
 #define CONFIG_MAX_PEERS 64
 #define CONFIG_KEY_MAX 1024
+#define CONFIG_PEER_NAME_MAX 64
+/* Seconds of inactivity after which a local-socket or /metrics connection
+ * is closed (GSocket timeout). */
+#define CONFIG_IDLE_TIMEOUT_S 30
+
+/**
+ * struct mgr_peer - a redirect peer ([peers] NAME=HOST:PORT).
+ * @name: its name, which its key derives from (mig_peer_key()).
+ * @addr: the exact address and port its frames come from.
+ * @key: its key.
+ */
+struct mgr_peer {
+	char name[CONFIG_PEER_NAME_MAX + 1];
+	struct mig_addr addr;
+	uint8_t key[HANDOFF_KEY_LEN];
+};
 
 /**
  * enum release_policy - when buffered frames go to the destination.
@@ -39,17 +56,23 @@ enum release_policy {
  * struct mgr_config - everything the daemon reads from its config file.
  * @control: control (protocol) socket address, default port
  *           HANDOFF_DEFAULT_CONTROL_PORT.
- * @data: data (VXLAN) socket address, default port
+ * @data: data (Geneve) socket address, default port
  *        HANDOFF_DEFAULT_DATA_PORT.
- * @key_file: path of the HMAC key file.
- * @key: the key's bytes.
- * @key_len: number of bytes in @key (1..CONFIG_KEY_MAX).
+ * @key_file: path of the master key file.
+ * @key: the master key's bytes (VM and peer keys derive from it).
+ * @key_len: number of bytes in @key (MIG_MASTER_KEY_MIN..CONFIG_KEY_MAX).
+ * @state_file: where registrations are kept across restarts, or NULL.
  * @socket_path: local control socket for migctl.
  * @stats: HTTP address of /metrics; unset (len 0) when stats= is empty.
  * @policy: default release policy.
  * @hold_ms: hold time of POLICY_HOLD.
  * @linger_ms: how long after activation late frames are still forwarded.
- * @drain_quiet_ms: DRAINED waits until no frame came for this long.
+ * @drain_quiet_ms: without END, DRAINED waits until no frame came for
+ *                  this long.
+ * @end_wait_ms: how long after ACTIVATED (or END) the manager waits for
+ *               END (or the frames END counts) before it falls back.
+ * @early_activated_ms: how long an ACTIVATED that came before its
+ *                      SUSPENDING is kept.
  * @expire_ms: how long a suspended VM waits for ACTIVATED.
  * @max_packets: per-VM queue cap, frames.
  * @max_bytes: per-VM queue cap, frame bytes.
@@ -59,7 +82,11 @@ enum release_policy {
  * @tolerance_s: replay protection: accepted clock difference.
  * @window_s: replay protection: how long message ids are remembered.
  * @rcvbuf: SO_RCVBUF of the data socket, bytes.
- * @peers: redirect peers whose plain VXLAN frames are accepted.
+ * @max_vms: most VM entries in the table.
+ * @forget_after_s: unregistered VMs done, expired or aborted for this
+ *                  long leave the table.
+ * @max_connections: most simultaneous admin (and /metrics) connections.
+ * @peers: redirect peers whose authenticated frames are accepted.
  * @n_peers: entries in @peers.
  */
 struct mgr_config {
@@ -68,12 +95,15 @@ struct mgr_config {
 	char *key_file;
 	uint8_t key[CONFIG_KEY_MAX];
 	size_t key_len;
+	char *state_file;
 	char *socket_path;
 	struct mig_addr stats;
 	enum release_policy policy;
 	unsigned int hold_ms;
 	unsigned int linger_ms;
 	unsigned int drain_quiet_ms;
+	unsigned int end_wait_ms;
+	unsigned int early_activated_ms;
 	unsigned int expire_ms;
 	unsigned int max_packets;
 	uint64_t max_bytes;
@@ -83,7 +113,13 @@ struct mgr_config {
 	unsigned int tolerance_s;
 	unsigned int window_s;
 	unsigned int rcvbuf;
-	struct mig_addr peers[CONFIG_MAX_PEERS];
+	unsigned int max_vms;
+	unsigned int forget_after_s;
+	unsigned int max_connections;
+	char *topology_file;
+	unsigned int netstate_wait_ms;
+	unsigned int netstate_timeout_ms;
+	struct mgr_peer peers[CONFIG_MAX_PEERS];
 	unsigned int n_peers;
 };
 

@@ -16,52 +16,14 @@
 #include <glib.h>
 
 #include "config.h"
+#include "log.h"
 #include "admin.h"
 #include "core.h"
 #include "udp.h"
 #include "metrics.h"
+#include "netstate.h"
 
 static gboolean opt_debug;
-
-/* Log to stderr (the journal when stderr is connected to it): info and
- * up by default, debug with -d. */
-static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields,
-			       gsize n_fields, gpointer data)
-{
-	const char *msg = NULL, *tag;
-	char ts[32];
-	GDateTime *now;
-
-	(void)data;
-	if ((level & G_LOG_LEVEL_DEBUG) && !opt_debug)
-		return G_LOG_WRITER_HANDLED;
-	if (g_log_writer_is_journald(fileno(stderr)))
-		return g_log_writer_journald(level, fields, n_fields, NULL);
-	for (gsize i = 0; i < n_fields; i++)
-		if (!strcmp(fields[i].key, "MESSAGE"))
-			msg = fields[i].value;
-	if (level & G_LOG_LEVEL_ERROR)
-		tag = "error";
-	else if (level & G_LOG_LEVEL_CRITICAL)
-		tag = "critical";
-	else if (level & G_LOG_LEVEL_WARNING)
-		tag = "warning";
-	else if (level & G_LOG_LEVEL_MESSAGE)
-		tag = "notice";
-	else if (level & G_LOG_LEVEL_INFO)
-		tag = "info";
-	else
-		tag = "debug";
-	now = g_date_time_new_now_local();
-	g_snprintf(ts, sizeof(ts), "%02d:%02d:%02d.%03d",
-		   g_date_time_get_hour(now), g_date_time_get_minute(now),
-		   g_date_time_get_second(now),
-		   g_date_time_get_microsecond(now) / 1000);
-	g_date_time_unref(now);
-	fprintf(stderr, "%s mig-manager[%d]: %s: %s\n", ts, (int)getpid(), tag,
-		msg ? msg : "");
-	return G_LOG_WRITER_HANDLED;
-}
 
 struct daemon {
 	GMainLoop *loop;
@@ -86,15 +48,25 @@ struct parts {
 	struct udp *udp;
 	struct admin_server *admin;
 	struct metrics_server *metrics;
+	struct netstate *netstate;
 };
 
 static bool start(struct parts *p, const struct mgr_config *cfg,
 		  GError **error)
 {
-	p->m = mgr_new(cfg);
+	p->m = mgr_new(cfg, error);
+	if (!p->m)
+		return false;
 	p->udp = udp_new(p->m, error);
 	if (!p->udp)
 		return false;
+	if (cfg->topology_file) {
+		struct topo *t = topo_load(cfg->topology_file, error);
+
+		if (!t)
+			return false;
+		p->netstate = netstate_new(p->m, t, kick, p->udp);
+	}
 	p->admin = admin_server_new(p->m, cfg->socket_path, kick, p->udp, error);
 	if (!p->admin)
 		return false;
@@ -110,6 +82,7 @@ static void stop(struct parts *p)
 {
 	metrics_server_free(p->metrics);
 	admin_server_free(p->admin);
+	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);
 }
@@ -177,7 +150,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mig-manager: unexpected argument '%s'\n", argv[1]);
 		return 2;
 	}
-	g_log_set_writer_func(writer, NULL, NULL);
+	mig_log_init("mig-manager", opt_debug);
 
 	config_defaults(&cfg);
 	if (!config_load(&cfg, conf, &err)) {

@@ -12,11 +12,14 @@
 
 #include <gio/gio.h>
 
+#include "config.h"
+
 #define REQ_MAX 4096
 
 struct metrics_server {
-	const struct mgr *m;
+	struct mgr *m;
 	GSocketService *service;
+	unsigned int sessions;
 };
 
 struct http {
@@ -108,8 +111,8 @@ char *metrics_render(const struct mgr *m)
 		const struct mig_vm *vm = vms->pdata[i];
 
 		states[vm->state]++;
-		qf += queue_len(vm->queue);
-		qb += queue_bytes(vm->queue);
+		qf += vm_queued(vm);
+		qb += vm_queued_bytes(vm);
 	}
 	metric(o, "drops_total", "counter", "Frames and datagrams dropped, by reason.");
 	for (int r = 0; r < DROP_N_REASONS; r++) {
@@ -126,10 +129,13 @@ char *metrics_render(const struct mgr *m)
 	value(o, "queued_frames", NULL, qf);
 	metric(o, "queued_bytes", "gauge", "Frame bytes buffered now.");
 	value(o, "queued_bytes", NULL, qb);
-	metric(o, "memory_bytes", "gauge", "Memory held by the queues.");
-	value(o, "memory_bytes", NULL, m->mem);
+	metric(o, "memory_bytes", "gauge", "Memory held by the queues, VM entries and the replay cache.");
+	value(o, "memory_bytes", NULL, mgr_mem_total(m));
 	metric(o, "memory_cap_bytes", "gauge", "Configured memory cap.");
 	value(o, "memory_cap_bytes", NULL, m->cfg->memory_cap);
+	metric(o, "socket_buffer_bytes", "gauge", "Effective receive buffer of the data socket, and what rcvbuf= asked.");
+	value(o, "socket_buffer_bytes", "{socket=\"data\",kind=\"effective\"}", m->rcvbuf);
+	value(o, "socket_buffer_bytes", "{socket=\"data\",kind=\"wanted\"}", m->cfg->rcvbuf);
 
 	metric(o, "vm_queued_frames", "gauge", "Frames buffered now, per VM.");
 	for (unsigned int i = 0; i < vms->len; i++) {
@@ -139,7 +145,7 @@ char *metrics_render(const struct mgr *m)
 
 		snprintf(l, sizeof(l), "{vm=\"%s\",uuid=\"%s\",state=\"%s\"}",
 			 name, uuid_format(vm->uuid, id), vm_state_name(vm->state));
-		value(o, "vm_queued_frames", l, queue_len(vm->queue));
+		value(o, "vm_queued_frames", l, vm_queued(vm));
 	}
 	metric(o, "vm_drops_total", "counter", "Frames dropped, per VM and reason (non-zero only).");
 	for (unsigned int i = 0; i < vms->len; i++) {
@@ -162,6 +168,7 @@ char *metrics_render(const struct mgr *m)
 
 static void http_free(struct http *h)
 {
+	h->s->sessions--;
 	g_io_stream_close(G_IO_STREAM(h->conn), NULL, NULL);
 	g_object_unref(h->conn);
 	g_free(h->reply);
@@ -223,11 +230,20 @@ static void on_read(GObject *src, GAsyncResult *res, gpointer data)
 static gboolean on_incoming(GSocketService *svc, GSocketConnection *conn,
 			    GObject *src, gpointer data)
 {
-	struct http *h = g_new0(struct http, 1);
+	struct metrics_server *s = data;
+	struct http *h;
 
 	(void)svc;
 	(void)src;
-	h->s = data;
+	if (s->sessions >= s->m->cfg->max_connections) {
+		s->m->st.c[CTR_METRICS_REFUSED]++;
+		g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+		return TRUE;
+	}
+	g_socket_set_timeout(g_socket_connection_get_socket(conn), CONFIG_IDLE_TIMEOUT_S);
+	h = g_new0(struct http, 1);
+	s->sessions++;
+	h->s = s;
 	h->conn = g_object_ref(conn);
 	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(conn)),
 				  h->req, REQ_MAX - 1, G_PRIORITY_DEFAULT, NULL,
@@ -235,7 +251,7 @@ static gboolean on_incoming(GSocketService *svc, GSocketConnection *conn,
 	return TRUE;
 }
 
-struct metrics_server *metrics_server_new(const struct mgr *m,
+struct metrics_server *metrics_server_new(struct mgr *m,
 				      const struct mig_addr *a, GError **error)
 {
 	struct metrics_server *s = g_new0(struct metrics_server, 1);

@@ -28,7 +28,7 @@ char *metrics_render(const struct mgr *m);
  *
  * Return: the server, or NULL.
  */
-struct metrics_server *metrics_server_new(const struct mgr *m,
+struct metrics_server *metrics_server_new(struct mgr *m,
 				      const struct mig_addr *a,
 				      GError **error);
 

@@ -17,6 +17,13 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 #define IPPROTO_ICMPV6_ 58
+/* IPv6 extension headers walked to find the L4 header (RFC 8200 §4). */
+#define IPV6_HOPOPTS 0
+#define IPV6_ROUTING 43
+#define IPV6_FRAGMENT 44
+#define IPV6_AUTH 51
+#define IPV6_DSTOPTS 60
+#define IPV6_MAX_EXT 8
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -92,18 +99,68 @@ static unsigned int rewrite_v4(uint8_t *ip, size_t len,
 	return done;
 }
 
+/*
+ * Walk the IPv6 extension headers after the fixed header: *@off set to
+ * the L4 header, return its protocol, or -1 when there is no L4 header
+ * whose checksum covers the destination address here (a later fragment,
+ * a Routing header with segments left, whose final address is the one
+ * the pseudo-header uses, ESP, a truncated or too long chain).
+ */
+static int v6_l4(const uint8_t *ip, size_t len, size_t *off)
+{
+	int next = ip[6];
+
+	*off = 40;
+	for (int i = 0; i < IPV6_MAX_EXT; i++) {
+		size_t hlen;
+
+		switch (next) {
+		case IPV6_HOPOPTS:
+		case IPV6_DSTOPTS:
+		case IPV6_ROUTING:
+			if (*off + 8 > len)
+				return -1;
+			if (next == IPV6_ROUTING && ip[*off + 3] != 0)
+				return -1; /* segments left */
+			hlen = ((size_t)ip[*off + 1] + 1) * 8;
+			break;
+		case IPV6_FRAGMENT:
+			if (*off + 8 > len || (rd16(ip + *off + 2) & 0xfff8))
+				return -1; /* not the first fragment */
+			hlen = 8;
+			break;
+		case IPV6_AUTH:
+			if (*off + 8 > len)
+				return -1;
+			hlen = ((size_t)ip[*off + 1] + 2) * 4;
+			break;
+		default:
+			return next;
+		}
+		next = ip[*off];
+		*off += hlen;
+		if (*off > len)
+			return -1;
+	}
+	return -1;
+}
+
 static unsigned int rewrite_v6(uint8_t *ip, size_t len,
 			       const struct rewrite_rule *r)
 {
 	unsigned int done = 0;
 	uint8_t old[16];
+	size_t off;
+	int proto;
 
 	if (len < 40 || (ip[0] >> 4) != 6 || memcmp(ip + 24, r->old_ip, 16))
 		return 0;
 	memcpy(old, ip + 24, 16);
 	memcpy(ip + 24, r->new_ip, 16);
 	done |= REWRITE_IP;
-	done |= fix_l4(ip + 40, len - 40, ip[6], old, r->new_ip, 16, false);
+	proto = v6_l4(ip, len, &off);
+	if (proto >= 0)
+		done |= fix_l4(ip + off, len - off, proto, old, r->new_ip, 16, false);
 	return done;
 }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * net.c - UDP sockets of mig-manager: recvmmsg()/sendmmsg() batches and
+ * udp.c - UDP sockets of mig-manager: recvmmsg()/sendmmsg() batches and
  * the main-loop glue (fd watches, one GSource whose ready time is the
- * core's next deadline).
+ * core's next deadline).  With a socket bound to a wildcard address, the
+ * local address each datagram came to (IP_PKTINFO) goes to the core, and
+ * what the core sends a QEMU leaves from the address that QEMU sends to:
+ * its sockets are connected to that address and take nothing else.
  */
 #define _GNU_SOURCE
 #include "udp.h"
@@ -17,6 +20,9 @@
 
 /* How many recvmmsg() batches one wake-up handles before polling. */
 #define RX_BUDGET 16
+/* Room for one IPv6 or IPv4 packet-info control message. */
+#define PKTINFO_SPACE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + \
+		       CMSG_SPACE(sizeof(struct in_pktinfo)))
 
 struct udp_rx {
 	void (*wants_control)(void *opaque);
@@ -26,6 +32,10 @@ struct udp_rx {
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct sockaddr_storage from[UDP_BATCH];
+	union {
+		char buf[PKTINFO_SPACE];
+		struct cmsghdr align;
+	} ctl[UDP_BATCH];
 };
 
 struct udp {
@@ -56,6 +66,68 @@ void udp_rx_free(struct udp_rx *rx)
 	g_free(rx);
 }
 
+/* The local address of a received datagram (family @family), or NULL. */
+static const struct mig_addr *local_address(struct msghdr *h, int family,
+					    struct mig_addr *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		memset(out, 0, sizeof(*out));
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    family == AF_INET) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *a = (struct sockaddr_in *)&out->ss;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			a->sin_family = AF_INET;
+			a->sin_addr = pi.ipi_addr;
+			out->len = sizeof(*a);
+			return out;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    family == AF_INET6) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out->ss;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			a->sin6_family = AF_INET6;
+			a->sin6_addr = pi.ipi6_addr;
+			out->len = sizeof(*a);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* The control message that makes a datagram leave from @local. */
+static size_t put_local(const struct mig_addr *local, char *buf, size_t cap)
+{
+	struct msghdr h = { .msg_control = buf, .msg_controllen = cap };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+
+	memset(buf, 0, cap);
+	if (local->ss.ss_family == AF_INET) {
+		struct in_pktinfo pi = { 0 };
+
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)&local->ss)->sin_addr;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (local->ss.ss_family == AF_INET6) {
+		struct in6_pktinfo pi = { 0 };
+
+		pi.ipi6_addr = ((const struct sockaddr_in6 *)&local->ss)->sin6_addr;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
 int udp_rx_batch(struct mgr *m, struct udp_rx *rx, int fd, bool control)
 {
 	bool asked = false;
@@ -69,17 +141,21 @@ int udp_rx_batch(struct mgr *m, struct udp_rx *rx, int fd, bool control)
 		rx->msgs[i].msg_hdr.msg_iovlen = 1;
 		rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
 		rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->from[i]);
+		rx->msgs[i].msg_hdr.msg_control = rx->ctl[i].buf;
+		rx->msgs[i].msg_hdr.msg_controllen = sizeof(rx->ctl[i].buf);
 	}
 	n = recvmmsg(fd, rx->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
-		struct mig_addr from;
+		struct mig_addr from, local;
 		size_t len = rx->msgs[i].msg_len;
 
 		if (!addr_from_sockaddr((struct sockaddr *)&rx->from[i],
 					rx->msgs[i].msg_hdr.msg_namelen, &from))
 			continue;
+		mgr_set_rx_local(m, local_address(&rx->msgs[i].msg_hdr,
+						  from.ss.ss_family, &local));
 		/* A truncated datagram was longer than any valid one. */
 		if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			len = control ? HANDOFF_MAX_LEN + 1 : rx->buf_size;
@@ -104,6 +180,10 @@ bool udp_send_outbox(struct mgr *m, int control_fd, int data_fd)
 {
 	struct mmsghdr msgs[MGR_OUTBOX];
 	struct iovec iov[MGR_OUTBOX];
+	static union {
+		char buf[PKTINFO_SPACE];
+		struct cmsghdr align;
+	} ctl[MGR_OUTBOX];
 	unsigned int i = 0;
 
 	while (i < m->n_out) {
@@ -121,6 +201,11 @@ bool udp_send_outbox(struct mgr *m, int control_fd, int data_fd)
 			msgs[k].msg_hdr.msg_iovlen = 1;
 			msgs[k].msg_hdr.msg_name = &o->to.ss;
 			msgs[k].msg_hdr.msg_namelen = o->to.len;
+			if (o->local.len && o->local.ss.ss_family == o->to.ss.ss_family) {
+				msgs[k].msg_hdr.msg_control = ctl[k].buf;
+				msgs[k].msg_hdr.msg_controllen =
+					put_local(&o->local, ctl[k].buf, sizeof(ctl[k].buf));
+			}
 			k++;
 		}
 		r = sendmmsg(sock == MGR_SOCK_CONTROL ? control_fd : data_fd,
@@ -155,6 +240,11 @@ int udp_socket(const struct mig_addr *a, unsigned int rcvbuf,
 	if (a->ss.ss_family == AF_INET6) {
 		v = 0;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+		v = 1;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &v, sizeof(v));
+	} else {
+		v = 1;
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &v, sizeof(v));
 	}
 	if (rcvbuf) {
 		v = (int)rcvbuf;
@@ -173,6 +263,24 @@ int udp_socket(const struct mig_addr *a, unsigned int rcvbuf,
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * What the kernel gave the data socket: above net.core.rmem_max a buffer
+ * needs CAP_NET_ADMIN (SO_RCVBUFFORCE), which the shipped unit does not
+ * grant.  Say so instead of falling back silently (docs/manager.md).
+ */
+static void check_rcvbuf(struct mgr *m, int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) < 0)
+		return;
+	m->rcvbuf = (unsigned int)v / 2; /* the kernel doubles what it grants */
+	if (m->rcvbuf < m->cfg->rcvbuf)
+		g_warning("data socket: receive buffer %u bytes, not the %u of rcvbuf=: raise net.core.rmem_max (sysctl, docs/manager.md) or grant CAP_NET_ADMIN",
+			  m->rcvbuf, m->cfg->rcvbuf);
 }
 
 static void rearm(struct udp *n, int64_t delay)
@@ -266,6 +374,8 @@ struct udp *udp_new(struct mgr *m, GError **error)
 		goto fail;
 	}
 	n->data_fd = udp_socket(&m->cfg->data, m->cfg->rcvbuf, error);
+	if (n->data_fd >= 0)
+		check_rcvbuf(m, n->data_fd);
 	if (n->data_fd < 0) {
 		g_prefix_error(error, "data socket: ");
 		goto fail;

@@ -1,26 +1,43 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vmtable.c - the migration VM table: three GHashTables (UUID, name, VNI)
- * over the same entries; the UUID table owns them.
+ * vmtable.c - the migration VM table: three GHashTables (UUID, name, NIC
+ * VNI) over the same entries; the UUID table owns them.
  */
 #include "vmtable.h"
 
-#include <stdio.h>
 #include <string.h>
-
-#include "wire.h"
 
 struct vm_table {
 	GHashTable *by_uuid; /* GBytes (16) -> struct mig_vm (owned) */
 	GHashTable *by_name; /* char * (entry's name) -> struct mig_vm */
-	GHashTable *by_vni;  /* GUINT_TO_POINTER(vni) -> struct mig_vm */
+	GHashTable *by_vni;  /* GUINT_TO_POINTER(vni) -> struct mig_nic */
+	unsigned int nics;   /* NICs of all entries */
 };
+
+static void drop_nics(struct vm_table *t, struct mig_vm *vm)
+{
+	for (unsigned int i = 0; i < vm->n_nics; i++) {
+		struct mig_nic *nic = &vm->nics[i];
+
+		if (nic->indexed && t &&
+		    g_hash_table_lookup(t->by_vni, GUINT_TO_POINTER(nic->vni)) == nic)
+			g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(nic->vni));
+		queue_free(nic->queue);
+		memset(nic, 0, sizeof(*nic)); /* its keys */
+	}
+	g_clear_pointer(&vm->nics, g_free);
+	if (t)
+		t->nics -= vm->n_nics;
+	vm->n_nics = 0;
+}
 
 static void vm_free(gpointer data)
 {
 	struct mig_vm *vm = data;
 
-	queue_free(vm->queue);
+	drop_nics(NULL, vm); /* the whole table goes: no count to keep */
+	g_free(vm->early);
+	memset(vm->key, 0, sizeof(vm->key));
 	g_free(vm);
 }
 
@@ -54,17 +71,16 @@ struct mig_vm *vmtable_by_uuid(const struct vm_table *t,
 	return g_hash_table_lookup(t->by_uuid, key);
 }
 
-struct mig_vm *vmtable_by_vni(const struct vm_table *t, uint32_t vni)
+struct mig_nic *vmtable_by_vni(const struct vm_table *t, uint32_t vni)
 {
 	return g_hash_table_lookup(t->by_vni, GUINT_TO_POINTER(vni));
 }
 
 struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
-			   const char *name, enum release_policy policy,
-			   int64_t now_us)
+			   const char *name, const uint8_t *key,
+			   enum release_policy policy, int64_t now_us)
 {
 	struct mig_vm *vm;
-	uint32_t vni = handoff_vni(uuid);
 
 	if (!name)
 		name = "";
@@ -74,19 +90,15 @@ struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
 		return NULL;
 	vm = g_new0(struct mig_vm, 1);
 	memcpy(vm->uuid, uuid, HANDOFF_UUID_LEN);
+	memcpy(vm->key, key, HANDOFF_KEY_LEN);
 	g_strlcpy(vm->name, name, sizeof(vm->name));
 	vm->policy = policy;
 	vm->state = VM_REGISTERED;
 	vm->t_registered = now_us;
-	vm->queue = queue_new();
+	vm->heap_pos = -1;
 	g_hash_table_insert(t->by_uuid, g_bytes_new(uuid, HANDOFF_UUID_LEN), vm);
 	if (*vm->name)
 		g_hash_table_insert(t->by_name, vm->name, vm);
-	/* A colliding derived VNI stays unindexed until the VM sets one. */
-	if (!vmtable_by_vni(t, vni)) {
-		vm->vni = vni;
-		g_hash_table_insert(t->by_vni, GUINT_TO_POINTER(vni), vm);
-	}
 	return vm;
 }
 
@@ -96,8 +108,7 @@ void vmtable_remove(struct vm_table *t, struct mig_vm *vm)
 
 	if (*vm->name && g_hash_table_lookup(t->by_name, vm->name) == vm)
 		g_hash_table_remove(t->by_name, vm->name);
-	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
-		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
+	drop_nics(t, vm);
 	g_hash_table_remove(t->by_uuid, key);
 }
 
@@ -118,35 +129,62 @@ bool vmtable_set_name(struct vm_table *t, struct mig_vm *vm, const char *name)
 	return true;
 }
 
-bool vmtable_set_vni(struct vm_table *t, struct mig_vm *vm, uint32_t vni)
+bool vmtable_set_nics(struct vm_table *t, struct mig_vm *vm,
+		      const uint8_t (*macs)[HANDOFF_MAC_LEN],
+		      const uint32_t *vnis, unsigned int n,
+		      struct mig_vm **other)
 {
-	struct mig_vm *other = vmtable_by_vni(t, vni);
+	*other = NULL;
+	g_assert(n <= HANDOFF_MAX_NICS);
+	for (unsigned int i = 0; i < n; i++) {
+		struct mig_nic *owner = vmtable_by_vni(t, vnis[i]);
 
-	if (other == vm)
-		return true;
-	if (other || !vni || vni > HANDOFF_VXLAN_VNI_MAX)
-		return false;
-	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
-		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
-	vm->vni = vni;
-	g_hash_table_insert(t->by_vni, GUINT_TO_POINTER(vni), vm);
+		if (owner && owner->vm != vm && vm_window_open(owner->vm)) {
+			*other = owner->vm;
+			return false;
+		}
+	}
+	drop_nics(t, vm);
+	vm->nics = n ? g_new0(struct mig_nic, n) : NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		struct mig_nic *nic = &vm->nics[i];
+		struct mig_nic *owner = vmtable_by_vni(t, vnis[i]);
+
+		nic->vm = vm;
+		memcpy(nic->mac, macs[i], HANDOFF_MAC_LEN);
+		nic->vni = vnis[i];
+		nic->queue = queue_new();
+		handoff_seq_init(&nic->rx);
+		if (owner && owner->vm == vm)
+			continue; /* the same VNI twice: the first NIC keeps it */
+		if (owner)
+			owner->indexed = false; /* taken over from a closed window */
+		g_hash_table_insert(t->by_vni, GUINT_TO_POINTER(vnis[i]), nic);
+		nic->indexed = true;
+	}
+	vm->n_nics = n;
+	t->nics += n;
 	return true;
 }
 
-void vmtable_clear_vni(struct vm_table *t, struct mig_vm *vm)
+struct mig_nic *vmtable_nic_by_vni(struct mig_vm *vm, uint32_t vni)
 {
-	if (vm->vni && vmtable_by_vni(t, vm->vni) == vm)
-		g_hash_table_remove(t->by_vni, GUINT_TO_POINTER(vm->vni));
-	vm->vni = 0;
+	for (unsigned int i = 0; i < vm->n_nics; i++)
+		if (vm->nics[i].vni == vni)
+			return &vm->nics[i];
+	return NULL;
 }
 
-bool vmtable_set_state(struct mig_vm *vm, enum vm_state state, int64_t now_us)
+bool vmtable_set_state(struct mig_vm *vm, enum vm_state state, int64_t now_us,
+		       int64_t mono_us)
 {
 	if (vm->state == state)
 		return false;
 	vm->state = state;
-	if (state == VM_DONE || state == VM_ABORTED || state == VM_EXPIRED)
+	if (state == VM_DONE || state == VM_ABORTED || state == VM_EXPIRED) {
 		vm->t_ended = now_us;
+		vm->m_ended = mono_us;
+	}
 	return true;
 }
 
@@ -162,6 +200,17 @@ struct mig_vm *vmtable_lookup(const struct vm_table *t, const char *key)
 	return NULL;
 }
 
+void vmtable_foreach(const struct vm_table *t,
+		     void (*fn)(struct mig_vm *vm, void *data), void *data)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, t->by_uuid);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		fn(v, data);
+}
+
 static gint cmp_vm(gconstpointer a, gconstpointer b)
 {
 	const struct mig_vm *x = *(struct mig_vm *const *)a;
@@ -171,22 +220,55 @@ static gint cmp_vm(gconstpointer a, gconstpointer b)
 	return r ? r : memcmp(x->uuid, y->uuid, HANDOFF_UUID_LEN);
 }
 
+static void add_to(struct mig_vm *vm, void *data)
+{
+	g_ptr_array_add(data, vm);
+}
+
 GPtrArray *vmtable_list(const struct vm_table *t)
 {
 	GPtrArray *a = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer v;
 
-	g_hash_table_iter_init(&it, t->by_uuid);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		g_ptr_array_add(a, v);
+	vmtable_foreach(t, add_to, a);
 	g_ptr_array_sort(a, cmp_vm);
 	return a;
+}
+
+unsigned int vmtable_nic_count(const struct vm_table *t)
+{
+	return t->nics;
 }
 
 unsigned int vmtable_count(const struct vm_table *t)
 {
 	return g_hash_table_size(t->by_uuid);
+}
+
+unsigned int vm_queued(const struct mig_vm *vm)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->n_nics; i++)
+		n += queue_len(vm->nics[i].queue);
+	return n;
+}
+
+uint64_t vm_queued_bytes(const struct mig_vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < vm->n_nics; i++)
+		n += queue_bytes(vm->nics[i].queue);
+	return n;
+}
+
+uint64_t vm_queue_mem(const struct mig_vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < vm->n_nics; i++)
+		n += queue_mem(vm->nics[i].queue);
+	return n;
 }
 
 const char *vm_state_name(enum vm_state s)

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vmtable.h - the migration VM table (design §2.2): one entry per VM with
- * its identity, addresses before and after, migration state, endpoints,
- * timestamps, counters and frame queue; indexed by UUID, name and VNI.
+ * vmtable.h - the migration VM table: one entry per VM with its
+ * identity, key, registration (addresses before and after, policy),
+ * migration state, the migration's identity and control endpoints,
+ * timestamps, counters, and one NIC entry per NIC with its VNI,
+ * endpoints, flow keys, anti-replay window and frame queue.  Indexed by
+ * UUID, name and NIC VNI.
  */
 #ifndef MIG_VMTABLE_H
 #define MIG_VMTABLE_H
@@ -15,18 +18,19 @@
 #include "addr.h"
 #include "config.h"
 #include "counters.h"
-#include "wire.h"
 #include "ids.h"
 #include "queue.h"
+#include "wire.h"
 
 /**
- * enum vm_state - migration state of a VM (docs/protocol.md §3).
- * @VM_REGISTERED: known (migctl register or an early ACTIVATED), no window.
+ * enum vm_state - migration state of a VM (docs/protocol.md §4).
+ * @VM_REGISTERED: known (migctl register, an ACTIVATED before its
+ *                 SUSPENDING, a restart), no window.
  * @VM_SUSPENDED: SUSPENDING received: frames are buffered.
  * @VM_ACTIVATED: ACTIVATED received: frames go to the destination; late
  *                frames are forwarded until the linger time is over.
- * @VM_DONE: activated, queue drained, linger over.
- * @VM_ABORTED: ABORTED received: frames went back to the source.
+ * @VM_DONE: activated, drained, linger over.
+ * @VM_ABORTED: ABORTED received: frames go back to the source.
  * @VM_EXPIRED: no ACTIVATED within expire-ms: frames dropped.
  */
 enum vm_state {
@@ -54,7 +58,6 @@ struct vm_counters {
  * struct drained_tx - a DRAINED waiting for its ACK.
  * @pending: true while it is being retransmitted.
  * @sequence: its sequence (the same in every retransmission).
- * @frames: FRAMES value.
  * @attempts: transmissions so far.
  * @next_us: monotonic time of the next retransmission.
  * @acked: the ACK arrived (for the last DRAINED sent).
@@ -63,75 +66,153 @@ struct vm_counters {
 struct drained_tx {
 	bool pending;
 	uint64_t sequence;
-	uint64_t frames;
 	unsigned int attempts;
 	int64_t next_us;
 	bool acked;
 	bool gave_up;
 };
 
+struct mig_vm;
+
+/**
+ * struct mig_nic - one NIC of a VM in the current window.
+ * @vm: the VM it belongs to.
+ * @mac: its MAC.
+ * @vni: the VNI of its frames (handoff_vni(uuid, mac), or the
+ *       operator's --vni for a redirect peer).
+ * @indexed: @vni is in the table's VNI index for this NIC.
+ * @data_ep: the source filter's data endpoint (frames come from there,
+ *           and go back there after ABORTED), len 0 if unknown.
+ * @inject_ep: the destination filter's endpoint (frames are released to
+ *             it), len 0 if unknown.
+ * @rx_key: key of the frames it accepts (capture, or a redirect peer's).
+ * @tx_key: key of the frames it sends (release, or return).
+ * @has_rx_key: @rx_key is set.
+ * @has_tx_key: @tx_key is set.
+ * @peer: the redirect peer whose frames opened the window, or NULL.
+ * @rx: anti-replay window of the accepted flow.
+ * @tx_seq: last sequence sent.
+ * @queue: buffered frames.
+ * @received: frames accepted in this window.
+ * @sent: frames released (or returned) in this window.
+ * @end_frames: frames the source said it sent (END).
+ * @have_end: END counted this NIC.
+ */
+struct mig_nic {
+	struct mig_vm *vm;
+	uint8_t mac[HANDOFF_MAC_LEN];
+	uint32_t vni;
+	bool indexed;
+	struct mig_addr data_ep;
+	struct mig_addr inject_ep;
+	uint8_t rx_key[HANDOFF_KEY_LEN];
+	uint8_t tx_key[HANDOFF_KEY_LEN];
+	bool has_rx_key;
+	bool has_tx_key;
+	const struct mgr_peer *peer;
+	HandoffSeqWindow rx;
+	uint64_t tx_seq;
+	struct frame_queue *queue;
+	uint64_t received;
+	uint64_t sent;
+	uint64_t end_frames;
+	bool have_end;
+};
+
+/**
+ * struct early_activation - an ACTIVATED that came before its SUSPENDING.
+ * @msg: the message.
+ * @m_time: monotonic µs it arrived.
+ * @local: the local address it came to.
+ */
+struct early_activation {
+	HandoffMsg msg;
+	int64_t m_time;
+	struct mig_addr local;
+};
+
 /**
  * struct mig_vm - one entry of the migration VM table.
  * @uuid: VM UUID (binary, wire order).
  * @name: VM name, "" if unknown.
- * @vni: VNI of its frames.
- * @vni_fixed: @vni was given by the operator (not from the UUID).
- * @macs: MAC addresses (one per NIC).
- * @n_macs: entries in @macs.
+ * @key: the VM key (mig_vm_key() of the master key and @uuid).
+ * @registered: created or updated by migctl register (kept across
+ *              restarts, never forgotten on its own).
+ * @reg_macs: the registered MACs (one per NIC).
+ * @reg_n_macs: entries in @reg_macs.
+ * @reg_vni: the registered VNI of the first NIC (redirect peers), 0 if
+ *           derived.
  * @ip: IP before migration (len 0 when unset; port unused).
  * @new_ip: IP after migration (cross-segment), len 0 when unset.
  * @new_mac: MAC after migration (cross-segment).
  * @has_new_mac: @new_mac is set.
- * @registered: created by migctl register (kept on reset).
  * @policy: release policy.
  * @state: enum vm_state.
- * @source: source address of the SUSPENDING (or the redirect peer).
- * @data_endpoint: DATA_ENDPOINT of the SUSPENDING (return path on abort).
- * @inject: where frames are released to (INJECT_ENDPOINT or --dest).
- * @drained_to: where DRAINED goes (sender of the ACTIVATED).
- * @early_activated: an ACTIVATED came before the SUSPENDING.
+ * @migration_id: the window's migration.
+ * @control_src: the source QEMU's control endpoint (SUSPENDING).
+ * @control_dst: the destination QEMU's control endpoint (ACTIVATED).
+ * @local_src: the manager's address the source QEMU sends to (what goes
+ *             to the source is sent from it; len 0: unknown).
+ * @local_dst: the same for the destination QEMU.
+ * @early: an early ACTIVATED, or NULL (allocated: most VMs never have one).
+ * @nics: the window's NICs (@n_nics of them, allocated; NULL when none).
+ * @n_nics: entries in @nics.
  * @drained_sent: the DRAINED of this window has been queued.
  * @force_release: migctl release: no hold time.
- * @released_window: frames released in the current window.
+ * @src_host: the topology host it runs on (migctl register --src-host),
+ *            "" if not known before SUSPENDING.
+ * @dest_host: the topology host it migrates to (migctl register
+ *             --dest-host), "" if not known before ACTIVATED.
+ * @netstate_hold: DRAINED waits for its network state (netstate.c).
+ * @m_netstate_deadline: monotonic µs at which it waits no longer.
  * @t_registered: wall-clock µs of creation.
  * @t_suspended: wall-clock µs of the last SUSPENDING (0 = never).
  * @t_activated: wall-clock µs of the last ACTIVATED.
  * @t_ended: wall-clock µs of done/aborted/expired.
  * @m_suspended: monotonic µs of the SUSPENDING (timers).
- * @m_activated: monotonic µs of the ACTIVATED (linger).
- * @m_aborted: monotonic µs of the ABORTED (late frames still go back
- *             to the source for linger-ms).
+ * @m_activated: monotonic µs of the ACTIVATED (linger, END wait).
+ * @m_aborted: monotonic µs of the ABORTED.
+ * @m_ended: monotonic µs of done/aborted/expired (forget-after-s).
+ * @m_end: monotonic µs of the END.
+ * @m_last_frame: monotonic µs of the last frame received.
  * @tokens: pacing token bucket (frames).
  * @m_tokens: monotonic µs of the last refill.
  * @retry_at: monotonic µs before which no release is attempted (after a
  *            failed send).
  * @retry_ms: current retry back-off.
  * @drained: DRAINED retransmission state.
- * @queue: buffered frames.
+ * @heap_pos: position in the core's timer heap, -1 when not in it.
+ * @deadline: monotonic µs at which the core polls this VM next.
  * @c: counters.
  */
 struct mig_vm {
 	uint8_t uuid[HANDOFF_UUID_LEN];
 	char name[HANDOFF_TEXT_MAX + 1];
-	uint32_t vni;
-	bool vni_fixed;
-	uint8_t macs[HANDOFF_MAX_MACS][HANDOFF_MAC_LEN];
-	unsigned int n_macs;
+	uint8_t key[HANDOFF_KEY_LEN];
+	bool registered;
+	uint8_t reg_macs[HANDOFF_MAX_NICS][HANDOFF_MAC_LEN];
+	unsigned int reg_n_macs;
+	uint32_t reg_vni;
 	struct mig_addr ip;
 	struct mig_addr new_ip;
 	uint8_t new_mac[HANDOFF_MAC_LEN];
 	bool has_new_mac;
-	bool registered;
 	enum release_policy policy;
 	enum vm_state state;
-	struct mig_addr source;
-	struct mig_addr data_endpoint;
-	struct mig_addr inject;
-	struct mig_addr drained_to;
-	bool early_activated;
+	uint8_t migration_id[HANDOFF_ID_LEN];
+	struct mig_addr control_src;
+	struct mig_addr control_dst;
+	struct mig_addr local_src;
+	struct mig_addr local_dst;
+	struct early_activation *early;
+	struct mig_nic *nics;
+	unsigned int n_nics;
 	bool drained_sent;
 	bool force_release;
-	uint64_t released_window;
+	char src_host[65];
+	char dest_host[65];
+	bool netstate_hold;
+	int64_t m_netstate_deadline;
 	int64_t t_registered;
 	int64_t t_suspended;
 	int64_t t_activated;
@@ -139,13 +220,16 @@ struct mig_vm {
 	int64_t m_suspended;
 	int64_t m_activated;
 	int64_t m_aborted;
+	int64_t m_ended;
+	int64_t m_end;
 	int64_t m_last_frame;
 	double tokens;
 	int64_t m_tokens;
 	int64_t retry_at;
 	unsigned int retry_ms;
 	struct drained_tx drained;
-	struct frame_queue *queue;
+	int heap_pos;
+	int64_t deadline;
 	struct vm_counters c;
 };
 
@@ -165,24 +249,23 @@ struct vm_table *vmtable_new(void);
 void vmtable_free(struct vm_table *t);
 
 /**
- * vmtable_add() - create a VM entry in state VM_REGISTERED.
+ * vmtable_add() - create a VM entry in state VM_REGISTERED, without NICs.
  * @t: table.
  * @uuid: its UUID; must not be in the table yet.
  * @name: its name, or NULL/"" for none.
+ * @key: its VM key (HANDOFF_KEY_LEN bytes).
  * @policy: its release policy.
  * @now_us: wall-clock µs for @t_registered.
- *
- * The VNI is derived from the UUID (handoff_vni()).
  *
  * Return: the new entry (owned by the table), or NULL if @uuid or a
  * non-empty @name is already present.
  */
 struct mig_vm *vmtable_add(struct vm_table *t, const uint8_t uuid[16],
-			   const char *name, enum release_policy policy,
-			   int64_t now_us);
+			   const char *name, const uint8_t *key,
+			   enum release_policy policy, int64_t now_us);
 
 /**
- * vmtable_remove() - delete a VM and its queue.
+ * vmtable_remove() - delete a VM, its NICs and their queues.
  * @t: table.
  * @vm: entry.
  */
@@ -199,13 +282,13 @@ struct mig_vm *vmtable_by_uuid(const struct vm_table *t,
 			       const uint8_t uuid[16]);
 
 /**
- * vmtable_by_vni() - find the VM that owns a VNI.
+ * vmtable_by_vni() - find the NIC that owns a VNI.
  * @t: table.
  * @vni: VNI.
  *
- * Return: the entry or NULL.
+ * Return: the NIC or NULL.
  */
-struct mig_vm *vmtable_by_vni(const struct vm_table *t, uint32_t vni);
+struct mig_nic *vmtable_by_vni(const struct vm_table *t, uint32_t vni);
 
 /**
  * vmtable_lookup() - find a VM by name or by UUID text (migctl's VM).
@@ -228,35 +311,60 @@ bool vmtable_set_name(struct vm_table *t, struct mig_vm *vm,
 		      const char *name);
 
 /**
- * vmtable_set_vni() - change the VNI a VM owns.
+ * vmtable_set_nics() - give a VM its NICs (a new window, or a
+ * registration), each with a fresh queue; the previous NICs, their VNIs
+ * and queues are dropped (the caller counts their frames first).
  * @t: table.
  * @vm: entry.
- * @vni: new VNI (1..0xffffff).
+ * @macs: the NICs' MACs.
+ * @vnis: their VNIs.
+ * @n: number of NICs, 0..HANDOFF_MAX_NICS.
+ * @other: set to a VM that owns one of @vnis in an open window (then
+ *         nothing changes), or NULL.
  *
- * Return: true, or false if another VM owns @vni.
+ * A VNI that a VM without an open window owns is taken over.
+ *
+ * Return: true, or false if another VM's open window has one of @vnis.
  */
-bool vmtable_set_vni(struct vm_table *t, struct mig_vm *vm, uint32_t vni);
+bool vmtable_set_nics(struct vm_table *t, struct mig_vm *vm,
+		      const uint8_t (*macs)[HANDOFF_MAC_LEN],
+		      const uint32_t *vnis, unsigned int n,
+		      struct mig_vm **other);
 
 /**
- * vmtable_clear_vni() - make a VM own no VNI (another VM takes it over).
- * @t: table.
+ * vmtable_nic_by_vni() - the NIC of @vm with VNI @vni.
  * @vm: entry.
+ * @vni: VNI.
+ *
+ * Return: the NIC or NULL.
  */
-void vmtable_clear_vni(struct vm_table *t, struct mig_vm *vm);
+struct mig_nic *vmtable_nic_by_vni(struct mig_vm *vm, uint32_t vni);
 
 /**
  * vmtable_set_state() - move a VM to a state, recording the time.
  * @vm: entry.
  * @state: new state.
  * @now_us: wall-clock µs (recorded for done, aborted and expired).
+ * @mono_us: monotonic µs (recorded likewise).
  *
  * Return: true if the state changed.
  */
 bool vmtable_set_state(struct mig_vm *vm, enum vm_state state,
-		       int64_t now_us);
+		       int64_t now_us, int64_t mono_us);
 
 /**
- * vmtable_list() - all VMs, sorted by name then UUID.
+ * vmtable_foreach() - call @fn for every VM, in no order; @fn must not
+ * add or remove entries.
+ * @t: table.
+ * @fn: callback.
+ * @data: passed to @fn.
+ */
+void vmtable_foreach(const struct vm_table *t,
+		     void (*fn)(struct mig_vm *vm, void *data), void *data);
+
+/**
+ * vmtable_list() - all VMs, sorted by name then UUID (migctl vms,
+ * /metrics; not on the data path).
  * @t: table.
  *
  * Return: a GPtrArray of struct mig_vm * (entries still owned by the
@@ -271,6 +379,38 @@ GPtrArray *vmtable_list(const struct vm_table *t);
  * Return: count.
  */
 unsigned int vmtable_count(const struct vm_table *t);
+
+/**
+ * vmtable_nic_count() - number of NICs of all VMs.
+ * @t: table.
+ *
+ * Return: the count.
+ */
+unsigned int vmtable_nic_count(const struct vm_table *t);
+
+/**
+ * vm_queued() - frames buffered in all of a VM's NICs.
+ * @vm: entry.
+ *
+ * Return: count.
+ */
+unsigned int vm_queued(const struct mig_vm *vm);
+
+/**
+ * vm_queued_bytes() - their bytes.
+ * @vm: entry.
+ *
+ * Return: bytes.
+ */
+uint64_t vm_queued_bytes(const struct mig_vm *vm);
+
+/**
+ * vm_queue_mem() - memory the VM's queues hold.
+ * @vm: entry.
+ *
+ * Return: bytes.
+ */
+uint64_t vm_queue_mem(const struct mig_vm *vm);
 
 /**
  * vm_state_name() - name of a state.
@@ -289,5 +429,11 @@ const char *vm_state_name(enum vm_state s);
  */
 bool vm_window_open(const struct mig_vm *vm);
 
+/* Bytes a VM entry takes besides its NICs (memory accounting): the entry
+ * and its slots in the UUID and name tables. */
+#define VM_ENTRY_SIZE (sizeof(struct mig_vm) + 3 * 64)
+/* Bytes a NIC takes besides its queued frames: the NIC, its empty queue
+ * (6 words) and its slot in the VNI table. */
+#define NIC_ENTRY_SIZE (sizeof(struct mig_nic) + 6 * 8 + 64)
 
 #endif /* MIG_VMTABLE_H */

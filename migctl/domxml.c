@@ -160,19 +160,30 @@ static char *object_json(const char *type, const char *id, ...)
 	return json_to_string(root, FALSE);
 }
 
-char **domxml_handoff_args(const char *key_file, const char *key_id,
-			   const struct domxml_nic *nic)
+char *domxml_filter_json(const struct domxml_nic *nic)
 {
 	g_autofree char *fid = g_strdup_printf("handoff-%s", nic->alias);
-	char **v = g_new0(char *, 5);
 
-	v[0] = g_strdup("-object");
-	v[1] = object_json("secret", key_id, "file", key_file, "format", "raw",
-			   NULL);
-	v[2] = g_strdup("-object");
-	v[3] = object_json("filter-migration-handoff", fid, "netdev", nic->netdev,
-			   "queue", "tx", NULL);
+	return object_json("filter-migration-handoff", fid, "netdev",
+			   nic->netdev, "queue", "tx", NULL);
+}
+
+char **domxml_filter_args(const GArray *nics)
+{
+	char **v = g_new0(char *, 2 * nics->len + 1);
+
+	for (unsigned int i = 0; i < nics->len; i++) {
+		v[2 * i] = g_strdup("-object");
+		v[2 * i + 1] = domxml_filter_json(&g_array_index(nics,
+						  struct domxml_nic, i));
+	}
 	return v;
+}
+
+char *domxml_secret_json(const char *key_id, const char *key_b64)
+{
+	return object_json("secret", key_id, "data", key_b64, "format",
+			   "base64", NULL);
 }
 
 char *domxml_add_qemu_args(const char *xml, char *const *args, GError **error)

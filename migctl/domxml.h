@@ -61,16 +61,34 @@ bool domxml_parse(const char *xml, struct domxml *d, GError **error);
 void domxml_clear(struct domxml *d);
 
 /**
- * domxml_handoff_args() - the QEMU arguments of the handoff objects
- * @key_file:	key shared with mig-manager (raw bytes)
- * @key_id:	ID of the secret object (QEMU's handoff-key parameter)
+ * domxml_filter_json() - a filter-migration-handoff object on a NIC's
+ * netdev, as JSON (for -object and for QMP object-add)
  * @nic:	the NIC whose guest-bound frames are handed off
  *
- * Return: NULL-terminated vector (g_strfreev): "-object", secret as JSON,
- * "-object", filter-migration-handoff on @nic's netdev as JSON.
+ * Return: the JSON text (g_free); its id is "handoff-" + the NIC's alias.
  */
-char **domxml_handoff_args(const char *key_file, const char *key_id,
-			   const struct domxml_nic *nic);
+char *domxml_filter_json(const struct domxml_nic *nic);
+
+/**
+ * domxml_filter_args() - the QEMU arguments of the handoff filters of
+ * every NIC (the destination's domain XML: the VM key and the manager
+ * reach the destination QEMU in the migration stream)
+ * @nics:	array of struct domxml_nic
+ *
+ * Return: NULL-terminated vector (g_strfreev): "-object", filter JSON,
+ * once per NIC.
+ */
+char **domxml_filter_args(const GArray *nics);
+
+/**
+ * domxml_secret_json() - a secret object holding the VM key, as JSON for
+ * QMP object-add (never on a command line: ps would show it)
+ * @key_id:	ID of the secret object (QEMU's handoff-key parameter)
+ * @key_b64:	the VM key in base64
+ *
+ * Return: the JSON text (g_free).
+ */
+char *domxml_secret_json(const char *key_id, const char *key_b64);
 
 /**
  * domxml_add_qemu_args() - append arguments to QEMU's command line

@@ -17,6 +17,7 @@
 #include <libvirt/virterror.h>
 
 #include "admin-client.h"
+#include "show.h"
 #include "migrate-internal.h"
 
 static bool refused(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -33,43 +34,103 @@ static bool refused(GError **error, const char *fmt, ...)
 	return false;
 }
 
-bool handoff_source_objects(struct migrate *l, const struct domxml_nic *nic,
-			    GError **error)
+/* The VM key in base64: from --key-file (raw 32 bytes) or the manager. */
+static char *vm_key_b64(struct migrate *l, GError **error)
+{
+	g_autofree char *raw = NULL;
+	g_autoptr(JsonNode) req = NULL, r = NULL;
+	gsize len;
+
+	if (l->key_file) {
+		if (!g_file_get_contents(l->key_file, &raw, &len, error))
+			return NULL;
+		if (len != HANDOFF_VM_KEY_LEN) {
+			refused(error, "key file %s: %zu bytes, a VM key has %d (migctl key %s --out FILE)",
+				l->key_file, (size_t)len, HANDOFF_VM_KEY_LEN, l->dx.uuid);
+			return NULL;
+		}
+		return g_base64_encode((const guchar *)raw, len);
+	}
+	req = admin_request("key", l->dx.uuid);
+	r = admin_call(l->sock, req, error);
+	if (!r) {
+		g_prefix_error(error, "the VM key of '%s' from mig-manager: ", l->domain);
+		return NULL;
+	}
+	return g_strdup(json_str(json_node_get_object(r), "key"));
+}
+
+/* qom-list /objects: whether @id exists (its type in *type). */
+static bool has_object(JsonArray *a, const char *id, const char **type)
+{
+	for (unsigned int i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *o = json_array_get_object_element(a, i);
+
+		if (!strcmp(json_object_get_string_member_with_default(o, "name", ""), id)) {
+			*type = json_object_get_string_member_with_default(o, "type", "");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The secret with the VM key, replacing one an earlier run left. */
+static bool add_secret(struct migrate *l, JsonArray *objects, GError **error)
+{
+	g_autofree char *b64 = vm_key_b64(l, error);
+	g_autofree char *json = NULL;
+	const char *type;
+
+	if (!b64)
+		return false;
+	if (has_object(objects, MIGRATE_KEY_ID, &type)) {
+		g_autoptr(JsonNode) r = NULL;
+		JsonNode *args;
+
+		if (strcmp(type, "child<secret>"))
+			return refused(error, "domain '%s' has an object '%s' that is not a secret (%s)",
+				       l->domain, MIGRATE_KEY_ID, type);
+		args = json_parse("{\"id\": \"" MIGRATE_KEY_ID "\"}");
+		r = qmp(l, "object-del", args, error);
+		if (!r)
+			return false;
+	}
+	json = domxml_secret_json(MIGRATE_KEY_ID, b64);
+	memset(b64, 0, strlen(b64));
+	if (!qmp_object_add(l, json, error)) {
+		g_clear_error(error);
+		return refused(error, "cannot add the secret '%s' to the QEMU of domain '%s'",
+			       MIGRATE_KEY_ID, l->domain);
+	}
+	migctl_note("%s: added secret '%s' (the VM key, by QMP)", l->domain,
+		    MIGRATE_KEY_ID);
+	return true;
+}
+
+bool handoff_source_objects(struct migrate *l, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	g_autoptr(JsonNode) args = json_parse("{\"path\": \"/objects\"}");
 	g_autoptr(JsonNode) list = NULL;
-	g_auto(GStrv) add = domxml_handoff_args(l->key_file, MIGRATE_KEY_ID, nic);
-	bool have_key = false, have_filter = false;
 	JsonArray *a;
+	const char *type;
 
 	list = qmp(l, "qom-list", g_steal_pointer(&args), &err);
 	if (!list || !JSON_NODE_HOLDS_ARRAY(list))
 		return refused(error, "qom-list /objects on domain '%s' failed: %s",
 			       l->domain, err ? err->message : "not a list");
 	a = json_node_get_array(list);
-	for (unsigned int i = 0; i < json_array_get_length(a); i++) {
-		JsonObject *o = json_array_get_object_element(a, i);
-		const char *name = json_object_get_string_member_with_default(o, "name", "");
-		const char *type = json_object_get_string_member_with_default(o, "type", "");
+	if (!add_secret(l, a, error))
+		return false;
+	for (unsigned int i = 0; i < l->dx.nics->len; i++) {
+		const struct domxml_nic *nic = &g_array_index(l->dx.nics, struct domxml_nic, i);
+		g_autofree char *id = g_strdup_printf("handoff-%s", nic->alias);
+		g_autofree char *json = NULL;
 
-		if (!strcmp(name, MIGRATE_KEY_ID)) {
-			if (strcmp(type, "child<secret>"))
-				return refused(error, "domain '%s' has an object '%s' that is not a secret (%s)",
-					       l->domain, MIGRATE_KEY_ID, type);
-			have_key = true;
-		}
-		if (!strcmp(type, "child<filter-migration-handoff>"))
-			have_filter = true;
-	}
-	if (!have_key) {
-		if (!qmp_object_add(l, add[1], error))
-			return false;
-		migctl_note("%s: added secret '%s' (%s)", l->domain,
-			    MIGRATE_KEY_ID, l->key_file);
-	}
-	if (!have_filter) {
-		if (!qmp_object_add(l, add[3], error))
+		if (has_object(a, id, &type))
+			continue;
+		json = domxml_filter_json(nic);
+		if (!qmp_object_add(l, json, error))
 			return false;
 		migctl_note("%s: added filter-migration-handoff on %s (%s, %s)",
 			    l->domain, nic->netdev, nic->alias, nic->mac);
@@ -108,8 +169,7 @@ static char *base_xml(struct migrate *l, GError **error)
  * travels with the migration.  If the domain's XML lacks them, pass a
  * destination XML (virsh --xml) that has them.
  */
-bool handoff_dest_xml(struct migrate *l, const struct domxml_nic *nic,
-		      GError **error)
+bool handoff_dest_xml(struct migrate *l, GError **error)
 {
 	g_autofree char *xml = NULL, *out = NULL;
 	g_auto(GStrv) args = NULL;
@@ -120,7 +180,7 @@ bool handoff_dest_xml(struct migrate *l, const struct domxml_nic *nic,
 	xml = base_xml(l, error);
 	if (!xml)
 		return false;
-	args = domxml_handoff_args(l->key_file, MIGRATE_KEY_ID, nic);
+	args = domxml_filter_args(l->dx.nics);
 	out = domxml_add_qemu_args(xml, args, error);
 	if (!out) {
 		g_prefix_error(error, "destination XML: ");

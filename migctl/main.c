@@ -137,7 +137,13 @@ static int cmd_plain(const struct migctl_opts *o, int argc, char **argv)
 	return request(o, req, !strcmp(argv[0], "vms") ? print_vms : print_status);
 }
 
-/* show, flush, release: exactly one VM. */
+static void print_forgotten(JsonNode *r)
+{
+	(void)r;
+	printf("forgotten\n");
+}
+
+/* show, flush, release, forget: exactly one VM. */
 static int cmd_vm(const struct migctl_opts *o, int argc, char **argv)
 {
 	g_autoptr(JsonNode) req = NULL;
@@ -149,6 +155,7 @@ static int cmd_vm(const struct migctl_opts *o, int argc, char **argv)
 	req = admin_request(argv[0], argv[1]);
 	return request(o, req, !strcmp(argv[0], "flush") ? print_flushed :
 			       !strcmp(argv[0], "release") ? print_released :
+			       !strcmp(argv[0], "forget") ? print_forgotten :
 			       print_vm);
 }
 
@@ -157,8 +164,8 @@ static int cmd_vm(const struct migctl_opts *o, int argc, char **argv)
 static int cmd_register(const struct migctl_opts *o, int argc, char **argv)
 {
 	static const char *const text_opts[] = {
-		"--uuid", "--ip", "--new-ip", "--new-mac", "--policy", "--dest",
-		NULL,
+		"--uuid", "--ip", "--new-ip", "--new-mac", "--policy",
+		"--src-host", "--dest-host", NULL,
 	};
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) req = NULL;
@@ -212,17 +219,79 @@ static int cmd_register(const struct migctl_opts *o, int argc, char **argv)
 	return request(o, req, print_vm);
 }
 
+/* Write a key (base64 from the daemon) as raw bytes to @path, mode 0600. */
+static int write_key(const char *b64, const char *path)
+{
+	g_autoptr(GError) err = NULL;
+	gsize len;
+	g_autofree guchar *raw = g_base64_decode(b64, &len);
+
+	if (!g_file_set_contents_full(path, (const char *)raw, (gssize)len,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err))
+		return migctl_fail(err);
+	memset(raw, 0, len);
+	return MIGCTL_OK;
+}
+
+/* key VM | --peer NAME | --device NAME, [--out FILE] */
+static int cmd_key(const struct migctl_opts *o, int argc, char **argv)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) req = NULL, r = NULL;
+	g_autoptr(GError) err = NULL;
+	const char *vm = NULL, *peer = NULL, *out = NULL, *member = "peer";
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--peer") || !strcmp(argv[i], "--device")) &&
+		    i + 1 < argc) {
+			member = argv[i] + 2;
+			peer = argv[++i];
+		} else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] != '-' && !vm)
+			vm = argv[i];
+		else
+			return migctl_usage_error(argv[0], "key: unexpected '%s'", argv[i]);
+	}
+	if (!vm == !peer)
+		return migctl_usage_error(argv[0],
+					  "key needs a VM (name or UUID), --peer NAME or --device NAME");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "cmd");
+	json_builder_add_string_value(b, "key");
+	json_builder_set_member_name(b, peer ? member : "vm");
+	json_builder_add_string_value(b, peer ? peer : vm);
+	json_builder_end_object(b);
+	req = json_builder_get_root(b);
+	r = admin_call(o->sock, req, &err);
+	if (!r)
+		return migctl_fail(err);
+	if (out)
+		return write_key(json_str(json_node_get_object(r), "key"), out);
+	if (o->json)
+		show_json(r);
+	else
+		printf("%s\n", json_str(json_node_get_object(r), "key"));
+	return MIGCTL_OK;
+}
+
 static const struct migctl_cmd commands[] = {
 	{ "status", "", "daemon summary and drop counters", cmd_plain },
 	{ "vms", "", "the migration VM table", cmd_plain },
 	{ "show", "VM", "one VM (VM = name or UUID)", cmd_vm },
 	{ "register",
 	  "VM --uuid U --mac M [--mac M ...] [--ip A] [--new-ip A] [--new-mac M]\n"
-	  "           [--policy activated|hold|immediate] [--dest HOST:PORT] [--vni N]",
+	  "           [--policy activated|hold|immediate] [--vni N]\n"
+	  "           [--src-host HOST] [--dest-host HOST]",
 	  "tell the manager about a VM before it migrates", cmd_register },
 	{ "flush", "VM", "drop the VM's queue (counted 'flushed')", cmd_vm },
 	{ "release", "VM", "release the queue now to the known destination",
 	  cmd_vm },
+	{ "forget", "VM", "remove a VM from the table (not in its window)",
+	  cmd_vm },
+	{ "key", "VM | --peer NAME | --device NAME, [--out FILE]",
+	  "the VM's key (base64, or raw to FILE) for QEMU's -object secret; a redirect peer's; a device agent's",
+	  cmd_key },
 	{ "migrate", MIGRATE_ARGS,
 	  "virsh migrate with the governor and the handoff (docs/libvirt.md)",
 	  migrate_main },

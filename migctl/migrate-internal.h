@@ -24,7 +24,7 @@
 #include "migctl.h"
 
 #define MIGRATE_KEY_ID "handoff-key"
-#define MIGRATE_DEFAULT_KEY_FILE "/etc/mig-manager/handoff.key"
+#define HANDOFF_VM_KEY_LEN 32
 
 /**
  * struct migrate - one "migctl migrate".
@@ -34,7 +34,8 @@
  * @desturi: destination URI.
  * @policy: bandwidth-policy.
  * @manager: --manager HOST:PORT, or NULL (no handoff).
- * @key_file: the key file shared with mig-manager.
+ * @key_file: --key-file: the VM key (raw 32 bytes), or NULL to ask
+ *            mig-manager for it.
  * @max_rounds: --max-rounds, -1 until migrate_defaults().
  * @remaining: --remaining, -1 until migrate_defaults().
  * @min_bw: --min-bandwidth, -1 until migrate_defaults().
@@ -162,28 +163,26 @@ bool qmp_object_add(struct migrate *l, const char *json, GError **error);
 /* handoff-objects.c */
 
 /**
- * handoff_source_objects() - add to the running source QEMU the handoff
- * objects its command line did not create.
+ * handoff_source_objects() - add to the running source QEMU the secret
+ * with the VM key (by QMP, never on a command line) and the handoff
+ * filters its command line did not create, one per NIC.
  * @l: the migration.
- * @nic: the NIC to hand off.
  * @error: set on failure.
  *
  * Return: true on success.
  */
-bool handoff_source_objects(struct migrate *l, const struct domxml_nic *nic,
-			    GError **error);
+bool handoff_source_objects(struct migrate *l, GError **error);
 
 /**
- * handoff_dest_xml() - make the destination get the handoff objects with
- * its domain XML (virsh --xml), unless the domain XML has them already.
+ * handoff_dest_xml() - make the destination get the handoff filters with
+ * its domain XML (virsh --xml), unless the domain XML has them already;
+ * the VM key and the manager reach it in the migration stream.
  * @l: the migration.
- * @nic: the NIC to hand off.
  * @error: set on failure.
  *
  * Return: true on success.
  */
-bool handoff_dest_xml(struct migrate *l, const struct domxml_nic *nic,
-		      GError **error);
+bool handoff_dest_xml(struct migrate *l, GError **error);
 
 /**
  * handoff_register() - register the VM with mig-manager.

@@ -84,25 +84,14 @@ static bool open_domain(struct migrate *l, GError **error)
 	return true;
 }
 
-/* --manager: a NIC to hand off, a readable key file, a manager that
- * answers.  *nic is set to the NIC. */
-static bool check_handoff(struct migrate *l, const struct domxml_nic **nic,
-			  GError **error)
+/* --manager: a NIC to hand off, a manager that answers. */
+static bool check_handoff(struct migrate *l, GError **error)
 {
 	g_autoptr(JsonNode) st = NULL;
-	GStatBuf sb = { 0 };
 
 	if (!l->dx.nics->len)
 		return refused(error, "domain '%s' has no network interface to hand off",
 			       l->domain);
-	*nic = &g_array_index(l->dx.nics, struct domxml_nic, 0);
-	if (l->dx.nics->len > 1)
-		migctl_note("%s: the handoff covers its first NIC (%s) only",
-			    l->domain, (*nic)->mac);
-	if (g_stat(l->key_file, &sb) < 0 || access(l->key_file, R_OK) < 0 ||
-	    !sb.st_size)
-		return refused(error, "key file %s: %s (the key shared with mig-manager, at the same path on every host)",
-			       l->key_file, sb.st_size ? g_strerror(errno) : "empty");
 	st = admin_simple(l->sock, "status", NULL, error);
 	return st != NULL;
 }
@@ -111,16 +100,14 @@ static bool check_handoff(struct migrate *l, const struct domxml_nic **nic,
  * *before. */
 static bool prepare(struct migrate *l, JsonNode **before, GError **error)
 {
-	const struct domxml_nic *nic = NULL;
-
 	if (!open_domain(l, error) || !qmp_check_patched(l, error))
 		return false;
-	if (l->manager && !check_handoff(l, &nic, error))
+	if (l->manager && !check_handoff(l, error))
 		return false;
 	if (!migrate_defaults(l, error))
 		return false;
-	if (l->manager && (!handoff_source_objects(l, nic, error) ||
-			   !handoff_dest_xml(l, nic, error)))
+	if (l->manager && (!handoff_source_objects(l, error) ||
+			   !handoff_dest_xml(l, error)))
 		return false;
 	if (!qmp_set_parameters(l, error))
 		return false;
@@ -155,7 +142,6 @@ int migrate_main(const struct migctl_opts *o, int argc, char **argv)
 	struct migrate l = {
 		.sock = o->sock,
 		.policy = "dirty-factor",
-		.key_file = MIGRATE_DEFAULT_KEY_FILE,
 		.max_rounds = -1,
 		.remaining = -1,
 		.min_bw = -1,

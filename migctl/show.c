@@ -99,6 +99,11 @@ void show_status(JsonObject *r)
 	       json_int(r, "queued-frames"), json_int(r, "queued-bytes"),
 	       json_int(r, "memory"), json_int(r, "memory-cap"),
 	       json_int(r, "memory-peak"));
+	printf("data socket: receive buffer %" G_GINT64_FORMAT " bytes (rcvbuf= %"
+	       G_GINT64_FORMAT ")%s\n", json_int(r, "rcvbuf"),
+	       json_int(r, "rcvbuf-wanted"),
+	       json_int(r, "rcvbuf") < json_int(r, "rcvbuf-wanted") ?
+	       ": smaller than asked, see mig-manager(8)" : "");
 	show_counters(json_obj(r, "counters"), CTR_GLOBAL, 0);
 	show_drops(json_obj(r, "drops"));
 }
@@ -125,6 +130,53 @@ void show_vms(JsonArray *a)
 	}
 }
 
+static void show_nics(JsonObject *v)
+{
+	JsonNode *nn = json_object_get_member(v, "nics");
+	JsonArray *nics = nn && JSON_NODE_HOLDS_ARRAY(nn) ? json_node_get_array(nn) : NULL;
+
+	for (unsigned int i = 0; nics && i < json_array_get_length(nics); i++) {
+		JsonObject *n = json_array_get_object_element(nics, i);
+		JsonNode *end = json_object_get_member(n, "end-frames");
+
+		printf("nic %u:           %s vni %" G_GINT64_FORMAT ": from %s to %s%s%s; queued %"
+		       G_GINT64_FORMAT ", received %" G_GINT64_FORMAT ", sent %" G_GINT64_FORMAT,
+		       i, json_str(n, "mac"), json_int(n, "vni"),
+		       json_str(n, "data-endpoint"), json_str(n, "inject-endpoint"),
+		       strcmp(json_str(n, "peer"), "-") ? " via peer " : "",
+		       strcmp(json_str(n, "peer"), "-") ? json_str(n, "peer") : "",
+		       json_int(n, "queued"), json_int(n, "received"), json_int(n, "sent"));
+		if (end && JSON_NODE_HOLDS_VALUE(end))
+			printf(", END said %" G_GINT64_FORMAT, json_node_get_int(end));
+		printf("\n");
+	}
+}
+
+/* What the network-state transfer did, one line per phase (docs/netstate.md). */
+static void show_netstate(JsonObject *v)
+{
+	JsonNode *n = json_object_get_member(v, "netstate");
+	JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+	for (unsigned int i = 0; a && i < json_array_get_length(a); i++) {
+		JsonObject *p = json_array_get_object_element(a, i);
+		const char *err = json_str(p, "error");
+
+		printf("%-17s%s %s", i ? "" : "network state:", json_str(p, "phase"),
+		       json_str(p, "result"));
+		if (json_object_has_member(p, "mode"))
+			printf(" (%s, %s -> %s): %" G_GINT64_FORMAT " entries (%" G_GINT64_FORMAT
+			       " new, %" G_GINT64_FORMAT " updated), %" G_GINT64_FORMAT
+			       " bindings, %" G_GINT64_FORMAT " counters, %" G_GINT64_FORMAT
+			       " deleted, %" G_GINT64_FORMAT " bytes, %" G_GINT64_FORMAT " ms",
+			       json_str(p, "mode"), json_str(p, "from"), json_str(p, "to"),
+			       json_int(p, "entries"), json_int(p, "created"), json_int(p, "updated"),
+			       json_int(p, "bindings"), json_int(p, "counters"), json_int(p, "deleted"),
+			       json_int(p, "bytes"), json_int(p, "ms"));
+		printf("%s%s\n", *err ? ": " : "", err);
+	}
+}
+
 void show_vm(JsonObject *v)
 {
 	JsonObject *t = json_obj(v, "times"), *q = json_obj(v, "queue");
@@ -135,20 +187,22 @@ void show_vm(JsonObject *v)
 
 	printf("name:            %s\n", json_str(v, "name"));
 	printf("uuid:            %s\n", json_str(v, "uuid"));
-	printf("vni:             %" G_GINT64_FORMAT "\n", json_int(v, "vni"));
-	printf("state:           %s\n", json_str(v, "state"));
+	printf("state:           %s%s\n", json_str(v, "state"),
+	       json_object_get_boolean_member_with_default(v, "registered", FALSE) ?
+	       " (registered)" : "");
 	printf("policy:          %s\n", json_str(v, "policy"));
-	printf("macs:           ");
+	printf("registered macs:");
 	for (unsigned int i = 0; macs && i < json_array_get_length(macs); i++)
 		printf(" %s", json_array_get_string_element(macs, i));
 	printf("\n");
 	printf("ip:              %s -> %s\n", json_str(v, "ip"),
 	       json_str(v, "new-ip"));
 	printf("new mac:         %s\n", json_str(v, "new-mac"));
-	printf("source:          %s (data endpoint %s)\n", json_str(v, "source"),
-	       json_str(v, "data-endpoint"));
-	printf("destination:     %s (DRAINED to %s)\n",
-	       json_str(v, "inject-endpoint"), json_str(v, "drained-to"));
+	printf("hosts:           %s -> %s\n", json_str(v, "src-host"), json_str(v, "dest-host"));
+	printf("migration:       %s: control source %s, destination %s\n",
+	       json_str(v, "migration"), json_str(v, "control-source"),
+	       json_str(v, "control-destination"));
+	show_nics(v);
 	printf("times:           registered %s, suspended %s, activated %s, ended %s\n",
 	       json_str(t, "registered"), json_str(t, "suspended"),
 	       json_str(t, "activated"), json_str(t, "ended"));
@@ -156,13 +210,13 @@ void show_vm(JsonObject *v)
 	       " bytes, memory %" G_GINT64_FORMAT ", oldest %" G_GINT64_FORMAT " ms\n",
 	       json_int(q, "frames"), json_int(q, "bytes"), json_int(q, "memory"),
 	       json_int(q, "oldest-ms"));
-	printf("drained:         %s (frames %" G_GINT64_FORMAT ", transmissions %"
-	       G_GINT64_FORMAT ")\n", json_str(d, "state"), json_int(d, "frames"),
-	       json_int(d, "transmissions"));
+	printf("drained:         %s (transmissions %" G_GINT64_FORMAT ")\n",
+	       json_str(d, "state"), json_int(d, "transmissions"));
 	show_counters(json_obj(v, "counters"), CTR_VM, 16);
 	printf("%-16s %" G_GINT64_FORMAT "\n", "dropped:",
 	       json_int(json_obj(v, "counters"), MIG_VM_FRAMES_DROPPED));
 	show_drops(json_obj(v, "drops"));
+	show_netstate(v);
 }
 
 void show_json(JsonNode *n)

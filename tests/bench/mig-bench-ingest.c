@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * mig-bench-ingest - micro-benchmark of mig-manager's data path on
- * loopback (issue 5 item 7), in one run:
+ * loopback, protocol version 2 (sealed Geneve frames), in one run:
  *
- *   1. plain sink: a sender thread blasts N VXLAN frames at full speed
- *      (sendmmsg) to a socket read by a plain recvmmsg loop;
- *   2. manager ingest: the same sender, the socket read by the manager's
- *      own receive path (udp_rx_batch() -> mgr_data_input() -> queue) for
- *      a suspended VM;
+ *   1. plain sink: a sender thread blasts N sealed frames at full speed
+ *      (sendmmsg) to a socket read by a plain recvmmsg loop that looks at
+ *      nothing;
+ *   2. manager ingest: the same frames, the socket read by the manager's
+ *      own receive path (udp_rx_batch() -> mgr_data_input(): parse,
+ *      flow lookup, HMAC-SHA256 check, anti-replay window, queue) for a
+ *      suspended VM whose source QEMU is simulated (tests/lab/simqemu.c);
  *   (1 and 2 alternate ROUNDS times; rates are frames received per second
  *   between the first and the last frame, the ratio is the median's)
- *   3. release: the frames the manager holds are released unpaced
- *      (mgr_poll() + sendmmsg) to a sink socket;
+ *   3. release: after an ACTIVATED the frames the manager holds are
+ *      sealed again and released unpaced (mgr_poll() + sendmmsg) to a
+ *      sink socket;
  *   4. memory: the queue's accounted memory and the process RSS growth
  *      against the payload bytes held.
  *
  *   mig-bench-ingest [-n FRAMES] [-s FRAME_BYTES] [-r ROUNDS]
+ *
+ * The table-scale benchmark (100 000 VMs) is mig-bench-table.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -31,13 +36,15 @@
 
 #include <glib.h>
 
+#include "bench-util.h"
 #include "internal.h"
+#include "simqemu.h"
 #include "udp.h"
 #include "wire.h"
 
 static int n_frames = 200000, frame_size = 1000, rounds = 3;
 static const uint8_t uuid[16] = { 0xbe, 0x4c, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
-static const uint8_t key[32] = "benchbenchbenchbenchbenchbenchb";
+static const uint8_t master[32] = "bench-master-key-bench-master-k";
 
 static double now_s(void)
 {
@@ -62,37 +69,33 @@ static int udp(struct sockaddr_in *a)
 	return fd;
 }
 
+/* The pre-sealed frames of one round, and who sends them. */
 struct sender {
 	int fd;
 	struct sockaddr_in to;
+	uint8_t *pkts;
+	size_t pkt_len;
 	int sent;
 };
 
 static void *send_thread(void *arg)
 {
 	struct sender *s = arg;
-	uint8_t f[9000], pkt[64][9100];
 	struct mmsghdr msgs[64];
 	struct iovec iov[64];
-	int len;
 
-	memset(f, 0xab, sizeof(f));
-	memset(f, 0x52, 6);
-	len = handoff_vxlan_encap(handoff_vni(uuid), f, (size_t)frame_size,
-			  pkt[0], sizeof(pkt[0]));
-	for (int i = 0; i < 64; i++) {
-		memcpy(pkt[i], pkt[0], (size_t)len);
-		iov[i].iov_base = pkt[i];
-		iov[i].iov_len = (size_t)len;
-		memset(&msgs[i], 0, sizeof(msgs[i]));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &s->to;
-		msgs[i].msg_hdr.msg_namelen = sizeof(s->to);
-	}
 	for (s->sent = 0; s->sent < n_frames;) {
 		int k = MIN(64, n_frames - s->sent), r;
 
+		for (int i = 0; i < k; i++) {
+			iov[i].iov_base = s->pkts + (size_t)(s->sent + i) * s->pkt_len;
+			iov[i].iov_len = s->pkt_len;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &s->to;
+			msgs[i].msg_hdr.msg_namelen = sizeof(s->to);
+		}
 		r = sendmmsg(s->fd, msgs, (unsigned int)k, 0);
 		if (r > 0)
 			s->sent += r;
@@ -105,11 +108,11 @@ struct rx_result {
 	double first, last;
 };
 
-/* Receive until 300 ms of silence; @mgr NULL = plain sink. */
+/* Receive until 300 ms of silence; @m NULL = plain sink. */
 static struct rx_result receive(int fd, struct mgr *m, struct udp_rx *rx)
 {
 	struct rx_result r = { 0 };
-	static uint8_t bufs[64][2048];
+	static uint8_t bufs[64][HANDOFF_FRAME_HDR_LEN + 9000];
 	struct mmsghdr msgs[64];
 	struct iovec iov[64];
 
@@ -159,58 +162,83 @@ static void *sink_thread(void *arg)
 	return NULL;
 }
 
-static long rss_kb(void)
+static void control(struct mgr *m, struct simq *q, int (*build)(struct simq *, uint8_t *))
 {
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static struct mgr *new_core(struct mgr_config *cfg)
-{
-	struct mgr *m = mgr_new(cfg);
-	HandoffMsg msg;
-	struct mig_addr from;
 	uint8_t buf[HANDOFF_MAX_LEN];
-	int n;
+	struct mig_addr from;
+	int n = build(q, buf);
 
-	memset(&msg, 0, sizeof(msg));
-	msg.type = HANDOFF_MSG_SUSPENDING;
-	msg.sequence = (uint64_t)g_get_real_time();
-	msg.timestamp_us = msg.sequence;
-	memcpy(msg.uuid, uuid, 16);
-	strcpy(msg.name, "bench");
-	msg.n_macs = 1;
-	msg.vni = handoff_vni(uuid);
-	msg.endpoint.family = 4;
-	addr_parse("127.0.0.1:1", &from);
-	n = handoff_msg_encode(&msg, key, sizeof(key), buf, sizeof(buf));
+	addr_from_endpoint(&q->control, &from);
 	mgr_control_input(m, buf, (size_t)n, &from);
 	mgr_outbox_done(m, m->n_out);
+}
+
+/*
+ * A core with the VM suspended; its source QEMU's NIC sends from @src
+ * (the sender socket's address).  Seals this round's frames into s->pkts.
+ */
+static struct mgr *new_core(struct mgr_config *cfg, struct simq *q,
+			    const struct sockaddr_in *src, struct sender *s)
+{
+	g_autoptr(GError) err = NULL;
+	struct mgr *m = mgr_new(cfg, &err);
+
+	if (!m) {
+		fprintf(stderr, "mig-bench-ingest: %s\n", err->message);
+		exit(1);
+	}
+	simq_init(q, master, sizeof(master), uuid, "bench", 1, "127.0.0.1", 1);
+	q->nics[0].ep.port = ntohs(src->sin_port);
+	control(m, q, simq_suspending);
+	for (int i = 0; i < n_frames; i++)
+		simq_frame(q, 0, (uint32_t)i, (size_t)frame_size,
+			   s->pkts + (size_t)i * s->pkt_len);
 	return m;
 }
 
-int main(int argc, char **argv)
+static void release(struct mgr *m, struct mig_vm *vm)
 {
-	struct mgr_config cfg;
-	double ratios[16], sink_r[16], mgr_r[16];
-	struct rx_result last_sink = { 0 }, last_mgr = { 0 };
-	struct mgr *m = NULL;
-	struct udp_rx *rx = udp_rx_new(65536);
-	long rss0 = 0, rss1 = 0;
+	struct sockaddr_in a;
+	int sink = udp(&a), out = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned int held = vm_queued(vm);
+	struct sink_arg sa = { .fd = sink };
+	struct simq dst;
+	double t0, t1;
+	pthread_t t;
+
+	/* The destination QEMU: its NIC's inject endpoint is the sink. */
+	simq_init(&dst, master, sizeof(master), uuid, "bench", 1, "127.0.0.1", 2);
+	memcpy(dst.migration_id, vm->migration_id, HANDOFF_ID_LEN);
+	dst.nics[0].ep.port = ntohs(a.sin_port);
+	pthread_create(&t, NULL, sink_thread, &sa);
+	t0 = now_s();
+	control(m, &dst, simq_activated);
+	while (vm_queued(vm)) {
+		mgr_poll(m);
+		while (!udp_send_outbox(m, out, out))
+			;
+	}
+	t1 = now_s();
+	pthread_join(t, NULL);
+	printf("release: %u frames in %.3f s = %.0f frames/s unpaced, each sealed under the destination's key (sink caught %ld; with pace-pps the rate is the configured one)\n",
+	       held, t1 - t0, held / (t1 - t0), sa.res.frames);
+	close(sink);
+	close(out);
+}
+
+static void memory(struct mgr *m, struct mig_vm *vm, long rss0, long rss1)
+{
+	uint64_t payload = vm_queued_bytes(vm), mem = vm_queue_mem(vm);
+	double acc = (double)mem / (double)payload - 1.0;
+	double rss = (double)(rss1 - rss0) * 1024 / (double)payload - 1.0;
+
+	(void)m;
+	printf("memory: %u frames, %" G_GUINT64_FORMAT " payload bytes held; queue memory %" G_GUINT64_FORMAT " (+%.1f%%); process RSS growth %ld KiB (%+.1f%% over payload, includes the 8 MiB receive buffers); target <= 10%%\n",
+	       vm_queued(vm), payload, mem, 100 * acc, rss1 - rss0, 100 * rss);
+}
+
+static void parse_args(int argc, char **argv)
+{
 	int opt;
 
 	while ((opt = getopt(argc, argv, "n:s:r:")) != -1) {
@@ -222,17 +250,32 @@ int main(int argc, char **argv)
 			rounds = atoi(optarg);
 		else {
 			fprintf(stderr, "usage: mig-bench-ingest [-n FRAMES] [-s FRAME_BYTES] [-r ROUNDS]\n");
-			return 2;
+			exit(2);
 		}
 	}
-	if (n_frames < 1000 || frame_size < 14 || frame_size > 8900 ||
+	if (n_frames < 1000 || frame_size < 18 || frame_size > 8900 ||
 	    rounds < 1 || rounds > 16) {
-		fprintf(stderr, "mig-bench-ingest: -n >= 1000, -s 14..8900, -r 1..16\n");
-		return 2;
+		fprintf(stderr, "mig-bench-ingest: -n >= 1000, -s 18..8900, -r 1..16\n");
+		exit(2);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct mgr_config cfg;
+	double ratios[16], sink_r[16], mgr_r[16];
+	struct rx_result last_sink = { 0 }, last_mgr = { 0 };
+	struct mgr *m = NULL;
+	struct udp_rx *rx = udp_rx_new(65536);
+	struct sender s = { 0 };
+	struct simq q;
+	long rss0 = 0, rss1 = 0;
+
+	parse_args(argc, argv);
 	config_defaults(&cfg);
-	memcpy(cfg.key, key, sizeof(key));
-	cfg.key_len = sizeof(key);
+	memcpy(cfg.key, master, sizeof(master));
+	cfg.key_len = sizeof(master);
+	g_clear_pointer(&cfg.state_file, g_free);
 	cfg.max_packets = 1u << 30;
 	cfg.max_bytes = UINT64_C(1) << 40;
 	cfg.memory_cap = UINT64_C(1) << 40;
@@ -240,24 +283,28 @@ int main(int argc, char **argv)
 	cfg.pace_pps = 0;
 	g_log_set_writer_func((GLogWriterFunc)g_log_writer_default, NULL, NULL);
 	g_log_set_debug_enabled(FALSE);
+	s.pkt_len = HANDOFF_FRAME_HDR_LEN + (size_t)frame_size;
+	s.pkts = g_malloc((size_t)n_frames * s.pkt_len);
 
-	printf("mig-bench-ingest: %d frames of %d bytes per run, %d rounds, loopback\n",
+	printf("mig-bench-ingest: %d sealed frames of %d bytes per run, %d rounds, loopback\n",
 	       n_frames, frame_size, rounds);
 	for (int r = 0; r < rounds; r++) {
 		for (int phase = 0; phase < 2; phase++) {
-			struct sender s;
-			struct sockaddr_in a;
+			struct sockaddr_in a, from;
 			int fd = udp(&a);
 			pthread_t t;
 			struct rx_result res;
 
-			s.fd = socket(AF_INET, SOCK_DGRAM, 0);
+			s.fd = udp(&from);
 			s.to = a;
 			if (phase == 1) {
 				mgr_free(m);
-				m = NULL;
-				rss0 = rss_kb();
-				m = new_core(&cfg);
+				rss0 = bench_rss_kb();
+			}
+			/* Both phases send frames sealed for this round's window. */
+			if (phase == 0 || !m) {
+				mgr_free(m);
+				m = new_core(&cfg, &q, &from, &s);
 			}
 			pthread_create(&t, NULL, send_thread, &s);
 			res = receive(fd, phase ? m : NULL, rx);
@@ -267,66 +314,31 @@ int main(int argc, char **argv)
 			if (phase == 0) {
 				sink_r[r] = rate(&res);
 				last_sink = res;
+				mgr_free(m);
+				m = NULL;
 			} else {
 				mgr_r[r] = rate(&res);
 				last_mgr = res;
-				rss1 = rss_kb();
+				rss1 = bench_rss_kb();
 			}
 		}
 		ratios[r] = mgr_r[r] / sink_r[r];
-		printf("  round %d: plain sink %.0f frames/s (%ld of %d received), manager ingest %.0f frames/s (%ld received, %" G_GUINT64_FORMAT " buffered): %.1f%%\n",
+		printf("  round %d: plain sink %.0f frames/s (%ld of %d received), manager ingest %.0f frames/s (%ld received, %" G_GUINT64_FORMAT " verified and buffered): %.1f%%\n",
 		       r + 1, sink_r[r], last_sink.frames, n_frames, mgr_r[r],
 		       last_mgr.frames, m->st.c[CTR_FRAMES_BUFFERED], 100 * ratios[r]);
 	}
-	qsort(ratios, (size_t)rounds, sizeof(double), cmp_d);
+	qsort(ratios, (size_t)rounds, sizeof(double), bench_cmp_double);
 	printf("ingest: manager / plain sink = %.1f%% (median of %d rounds; target >= 90%%)\n",
 	       100 * ratios[rounds / 2], rounds);
-
-	/* Memory held by the last manager run's queue. */
 	{
 		struct mig_vm *vm = vmtable_by_uuid(m->vms, uuid);
-		uint64_t payload = queue_bytes(vm->queue);
-		double acc = (double)m->mem / (double)payload - 1.0;
-		double rss = (double)(rss1 - rss0) * 1024 / (double)payload - 1.0;
 
-		printf("memory: %u frames, %" G_GUINT64_FORMAT " payload bytes held; queue memory %" G_GUINT64_FORMAT " (+%.1f%%); process RSS growth %ld KiB (%+.1f%% over payload, includes the 4 MiB receive buffers); target <= 10%%\n",
-		       queue_len(vm->queue), payload, m->mem, 100 * acc,
-		       rss1 - rss0, 100 * rss);
-
-		/* Release, unpaced, to a sink thread's socket. */
-		{
-			struct sockaddr_in a;
-			int sink = udp(&a), out = socket(AF_INET, SOCK_DGRAM, 0);
-			unsigned int held = queue_len(vm->queue);
-			struct mig_addr to;
-			char s[64];
-			double t0, t1;
-			struct rx_result res;
-			pthread_t t;
-
-			snprintf(s, sizeof(s), "127.0.0.1:%u", ntohs(a.sin_port));
-			addr_parse(s, &to);
-			vm->inject = to;
-			mgr_activate(m, vm);
-			struct sink_arg sa = { .fd = sink };
-
-			pthread_create(&t, NULL, sink_thread, &sa);
-			t0 = now_s();
-			while (queue_len(vm->queue)) {
-				mgr_poll(m);
-				while (!udp_send_outbox(m, out, out))
-					;
-			}
-			t1 = now_s();
-			pthread_join(t, NULL);
-			res = sa.res;
-			printf("release: %u frames in %.3f s = %.0f frames/s unpaced (sink caught %ld; with pace-pps the rate is the configured one)\n",
-			       held, t1 - t0, held / (t1 - t0), res.frames);
-			close(sink);
-			close(out);
-		}
+		memory(m, vm, rss0, rss1);
+		release(m, vm);
 	}
 	mgr_free(m);
+	config_clear(&cfg);
 	udp_rx_free(rx);
+	g_free(s.pkts);
 	return 0;
 }

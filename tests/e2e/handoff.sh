@@ -6,9 +6,9 @@
 # which releases them to the destination QEMU's filter on "activated".
 #
 # Lab as in migrate.sh, plus mig-manager in the hypervisor namespace; both
-# QEMUs carry -uuid, the key as a secret object and the handoff filter; only
-# the source is told the manager (the destination learns it from the
-# stream). The client streams PPS (default 5000) datagrams/s and, with
+# QEMUs carry -uuid, the VM key (migctl key) as a secret object and the
+# handoff filter; only the source is told the manager (the destination
+# learns it, and the key, from the stream). The client streams PPS (default 5000) datagrams/s and, with
 # TCP_PROBE=1, a TCP stream. Asserts: the
 # migration completes; the guest received every datagram exactly once and
 # in order; the manager saw the VM suspend and activate, buffered frames of
@@ -25,10 +25,10 @@ e2e_start hand "$0" "$@"
 start_manager
 start_guest src "$LAB_TAP_SRC"
 wait_ready src
-# The VXLAN frames the source filter tunnels to the manager and those the
+# The Geneve frames the source filter tunnels to the manager and those the
 # manager releases to the destination filter (CAPTURE_TAPS=1: also the
 # guest's two taps, for diagnosis)
-capture_start vxlan "$LAB_HV" lo "udp port 4789 or udp portrange 32768-60999"
+capture_start geneve "$LAB_HV" lo "udp port 6081"
 if [ "${CAPTURE_TAPS:-0}" = 1 ]; then
 	capture_start tap-src "$LAB_HV" "$LAB_TAP_SRC" udp
 	capture_start tap-dst "$LAB_HV" "$LAB_TAP_DST" udp
@@ -49,7 +49,8 @@ uniq=$(json_get "$R" .stream.guest_unique)
 migctl --json show "$GUEST_UUID" > "$RUN/manager-vm.json" ||
 	fail "migctl show $GUEST_UUID failed: $(cat "$RUN/manager-vm.json")"
 migctl --json status > "$RUN/manager-status.json" || fail "migctl status failed"
-for c in injected inject-dropped held-direct drain-timeouts rejected; do
+for c in injected inject-dropped held-direct drain-timeouts rejected-auth rejected-replay \
+	rejected-window rejected-vni rejected-malformed hold-dropped; do
 	v=$(qmp dst qom-get "{\"path\": \"handoff0\", \"property\": \"$c\"}") ||
 		fail "qom-get handoff0 $c on the destination failed"
 	echo "\"$c\": $v"
@@ -69,6 +70,12 @@ case "$state" in activated|done) ;; *) fail "manager state of the VM is '$state'
 [ "$released" -eq "$buffered" ] || fail "manager released $released of $buffered buffered frames"
 [ "$mdrops" -eq 0 ] || fail "the manager dropped $mdrops frames: $(jq -c .drops "$RUN/manager-status.json")"
 [ "$dropped" -eq 0 ] || fail "the destination filter dropped $dropped frames"
+rejected=$(json_get "$RUN/dst-filter.json" '[to_entries[] | select(.key | startswith("rejected-")) | .value] | add')
+[ "$rejected" -eq 0 ] || fail "the destination filter rejected $rejected frames: $(jq -c . "$RUN/dst-filter.json")"
+[ "$(json_get "$RUN/dst-filter.json" '.["drain-timeouts"]')" -eq 0 ] ||
+	fail "the destination filter released its hold by timeout, not by DRAINED"
+[ "$(json_get "$RUN/manager-status.json" '.counters["drained-by-end"]')" -ge 1 ] ||
+	fail "the manager's DRAINED did not follow the source's END"
 [ "$injected" -ge "$released" ] || fail "destination filter injected $injected < $released released"
 lost=$((sent - uniq))
 # Where frames can also be dropped: the taps' queues (TX towards QEMU)
@@ -95,23 +102,26 @@ if [ "$TCP_PROBE" = 1 ]; then
 	tcp_note=", TCP stall $(json_get "$R" .tcp.longest_stall_ms) ms"
 fi
 
-# The capture decodes as VXLAN (RFC 7348) without plugins: the frames the
-# source tunnelled to the manager's data port and those it released, with
-# the VM's VNI and intact inner UDP checksums.
-vni=$(json_get "$RUN/manager-vm.json" .vni)
+# The capture decodes as Geneve (RFC 8926, its IANA port) without plugins:
+# the frames the source tunnelled to the manager's data port and those it
+# released, with the NIC's VNI, the protocol's critical option and intact
+# inner UDP checksums.
+vni=$(json_get "$RUN/manager-vm.json" '.nics[0].vni')
 if command -v tshark >/dev/null; then
-	tshark -r "$RUN/vxlan.pcap" -d udp.port==4789,vxlan -o udp.check_checksum:TRUE \
-		-Y "vxlan && udp.dstport == 7777" -T fields -e vxlan.vni -e udp.dstport \
-		-e udp.checksum.status > "$RUN/vxlan.tsv" 2> "$RUN/tshark.err" ||
+	tshark -r "$RUN/geneve.pcap" -o udp.check_checksum:TRUE \
+		-Y "geneve && udp.dstport == 7777" -T fields -e geneve.vni -e udp.dstport \
+		-e udp.checksum.status -e geneve.option.class > "$RUN/geneve.tsv" 2> "$RUN/tshark.err" ||
 		fail "tshark cannot read the capture: $(head -3 "$RUN/tshark.err")"
-	to_mgr=$(awk -F'\t' -v v="$vni" '$1 == v && $2 ~ /^4789,/' "$RUN/vxlan.tsv" | wc -l)
-	from_mgr=$(awk -F'\t' -v v="$vni" '$1 == v && $2 !~ /^4789,/' "$RUN/vxlan.tsv" | wc -l)
-	bad=$(awk -F'\t' '$3 ~ /,0$/' "$RUN/vxlan.tsv" | wc -l)
-	[ "$to_mgr" -gt 0 ] || fail "tshark decoded no VXLAN frame with VNI $vni to the manager"
+	to_mgr=$(awk -F'\t' -v v="$vni" '$1 == v && $2 ~ /^6081,/' "$RUN/geneve.tsv" | wc -l)
+	from_mgr=$(awk -F'\t' -v v="$vni" '$1 == v && $2 !~ /^6081,/' "$RUN/geneve.tsv" | wc -l)
+	bad=$(awk -F'\t' '$3 ~ /,0$/' "$RUN/geneve.tsv" | wc -l)
+	noopt=$(awk -F'\t' '$4 != "0xff4d" && $4 != "65357"' "$RUN/geneve.tsv" | wc -l)
+	[ "$to_mgr" -gt 0 ] || fail "tshark decoded no Geneve frame with VNI $vni to the manager"
 	[ "$from_mgr" -eq "$to_mgr" ] ||
-		fail "tshark: $to_mgr stream frames in VXLAN to the manager, $from_mgr released"
+		fail "tshark: $to_mgr stream frames in Geneve to the manager, $from_mgr released"
 	[ "$bad" -eq 0 ] || fail "tshark: $bad tunnelled frames with a bad inner UDP checksum"
-	log "tshark decodes $to_mgr + $from_mgr stream frames as VXLAN VNI $vni, inner checksums good"
+	[ "$noopt" -eq 0 ] || fail "tshark: $noopt frames without the authentication option (class 0xff4d)"
+	log "tshark decodes $to_mgr + $from_mgr stream frames as Geneve VNI $vni with the authentication option, inner checksums good"
 else
 	log "SKIP tshark check: tshark is not installed (scripts/debian-packages lists it)"
 fi

@@ -3,9 +3,9 @@
 #
 # install.sh - make install into a temporary DESTDIR puts exactly the
 # documented files there (docs/install.md: binaries, man pages, the
-# systemd unit, the example configuration), with their modes; systemd
-# accepts the unit (systemd-analyze verify, where systemd is present); a
-# second install keeps the operator's configuration; make uninstall
+# systemd units, the example configurations), with their modes; systemd
+# accepts the units (systemd-analyze verify, where systemd is present); a
+# second install keeps the operator's configurations; make uninstall
 # removes everything but a changed configuration.
 #
 # Expects INSTALL_FILES (set by make check: the list the Makefile
@@ -16,7 +16,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=install
 . "$TOP/tests/e2e/lib.sh"
 
-need_files "$BUILD/bin/mig-manager" "$BUILD/bin/migctl"
+need_files "$BUILD/bin/mig-manager" "$BUILD/bin/migctl" "$BUILD/bin/mig-agent"
 [ -n "${INSTALL_FILES:-}" ] || fail "INSTALL_FILES is not set (run through make check)"
 D=$(mktemp -d)
 trap 'rm -rf "$D"' EXIT
@@ -36,29 +36,32 @@ for f in $INSTALL_FILES; do
 	esac
 	[ "$(stat -c %a "$D$f")" = $mode ] || fail "$f has mode $(stat -c %a "$D$f"), expected $mode"
 done
-grep -Eq "^ExecStart=[^ ]*/sbin/mig-manager -c [^ ]*/mig-manager/mig-manager.conf$" \
-	"$D"$(printf '%s\n' $INSTALL_FILES | grep 'mig-manager.service$') ||
-	fail "the unit's ExecStart does not name the installed paths"
-"$D"$(printf '%s\n' $INSTALL_FILES | grep '/sbin/mig-manager$') --version > /dev/null ||
-	fail "the installed mig-manager does not run"
+for p in mig-manager mig-agent; do
+	grep -Eq "^ExecStart=[^ ]*/sbin/$p -c [^ ]*/$p/$p.conf$" \
+		"$D"$(printf '%s\n' $INSTALL_FILES | grep "$p.service$") ||
+		fail "the $p unit's ExecStart does not name the installed paths"
+	"$D"$(printf '%s\n' $INSTALL_FILES | grep "/sbin/$p$") --version > /dev/null ||
+		fail "the installed $p does not run"
+done
 for m in $(printf '%s\n' $INSTALL_FILES | grep '/man/'); do
 	out=$(groff -man -Tutf8 -ww -z "$D$m" 2>&1) && [ -z "$out" ] ||
 		fail "$m does not format cleanly: $out"
 done
 
-unit=$(printf '%s\n' $INSTALL_FILES | grep 'mig-manager.service$')
 if command -v systemd-analyze > /dev/null; then
-	# The installed unit, with ExecStart pointing into DESTDIR (verify
-	# checks that the command exists); warnings count as refusals.
-	mkdir -p "$D.verify"
-	sed "s|^ExecStart=|ExecStart=$D|" "$D$unit" > "$D.verify/mig-manager.service"
-	out=$(systemd-analyze verify --man=no "$D.verify/mig-manager.service" 2>&1)
-	rc=$?
-	rm -rf "$D.verify"
-	[ $rc = 0 ] && [ -z "$out" ] || fail "systemd-analyze verify refuses the unit: $out"
-	log "systemd-analyze verify: unit accepted"
+	for unit in $(printf '%s\n' $INSTALL_FILES | grep '\.service$'); do
+		# The installed unit, with ExecStart pointing into DESTDIR (verify
+		# checks that the command exists); warnings count as refusals.
+		mkdir -p "$D.verify"
+		sed "s|^ExecStart=|ExecStart=$D|" "$D$unit" > "$D.verify/${unit##*/}"
+		out=$(systemd-analyze verify --man=no "$D.verify/${unit##*/}" 2>&1)
+		rc=$?
+		rm -rf "$D.verify"
+		[ $rc = 0 ] && [ -z "$out" ] || fail "systemd-analyze verify refuses ${unit##*/}: $out"
+		log "systemd-analyze verify: ${unit##*/} accepted"
+	done
 else
-	log "systemd-analyze not installed: unit not verified"
+	log "systemd-analyze not installed: units not verified"
 fi
 
 conf=$(printf '%s\n' $INSTALL_FILES | grep '^/etc/.*mig-manager.conf$')
@@ -67,6 +70,6 @@ inst install > "$D.log" 2>&1 || fail "second make install failed"
 grep -q '^# changed by the operator' "$D$conf" || fail "a second install overwrote $conf"
 inst uninstall > "$D.log" 2>&1 || fail "make uninstall failed: $(tail -5 "$D.log")"
 left=$(cd "$D" && find . -type f | sed 's|^\.||')
-[ "$left" = "$conf" ] || fail "after uninstall, left: $left (expected only the changed $conf)"
+[ "$left" = "$conf" ] || fail "after uninstall, left: $left (expected only the changed $conf; the unchanged mig-agent.conf goes)"
 rm -f "$D.log"
 log "PASS: make install puts $(echo "$want" | wc -l) files where docs/install.md says; uninstall keeps only a changed configuration"

@@ -13,6 +13,7 @@ MIG_STREAM=$BUILD/bin/mig-stream
 GUEST_KERNEL=$BUILD/guest/vmlinuz
 GUEST_INITRD=$BUILD/guest/initramfs.img
 GUEST_MAC=52:54:00:99:00:10
+GUEST_MAC1=52:54:00:99:01:10 # the second NIC (LAB_NICS=2)
 GUEST_UUID=6d1f3c52-9a1e-4b7a-8c55-2f0e4a9b7d10
 MIG_MANAGER=$BUILD/bin/mig-manager
 MIGCTL=$BUILD/bin/migctl
@@ -63,14 +64,15 @@ wait_serial() {
 # the test guest, one per line (read them with mapfile): serial log
 # DIR/NAME.serial, QMP sockets DIR/NAME.qmp (commands) and
 # DIR/NAME.events.qmp (event listener), pid file DIR/NAME.pid.
-# GUEST_APPEND adds to the kernel command line (e.g. mig.dirty=48:30).
+# GUEST_APPEND adds to the kernel command line (e.g. mig.dirty=48:30);
+# GUEST_IP_ARG replaces the address of mig.ip= (e.g. dhcp).
 guest_args() {
 	local accel=$1 name=$2 dir=$3
 	shift 3
 	printf '%s\n' -name "guest0,debug-threads=on" -machine pc -accel "$accel" \
 		-m "$GUEST_MEM" -smp 1 -display none -vga none -no-user-config -nodefaults \
 		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
-		-append "console=ttyS0 panic=-1 quiet mig.ip=${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24} ${GUEST_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 quiet mig.ip=${GUEST_IP_ARG:-${LAB_GUEST_IP:-10.99.0.10}/${LAB_PREFIX:-24}}${LAB_GUEST_IP1:+ mig.ip1=$LAB_GUEST_IP1/24} ${GUEST_APPEND:-}" \
 		-chardev "file,id=ser0,path=$dir/$name.serial" -serial chardev:ser0 \
 		-qmp "unix:$dir/$name.qmp,server=on,wait=off" \
 		-qmp "unix:$dir/$name.events.qmp,server=on,wait=off" \
@@ -131,14 +133,26 @@ start_guest() {
 	# Both ends get the same handoff objects, as libvirt would give them
 	# (the domain XML travels with the migration); only the source gets
 	# the handoff-* parameters (migrate_with_stream).
-	if [ "${HANDOFF:-0}" = 1 ]; then
-		handoff=(-uuid "$GUEST_UUID"
-			-object "secret,id=handoff-key,file=$RUN/handoff.key,format=raw"
-			-object "filter-migration-handoff,id=handoff0,netdev=net0,queue=tx,reorder=${HANDOFF_REORDER:-on}")
+	local nics=(-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off"
+		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC")
+	# LAB_NICS=2: a second NIC on the lab's second segment (tap "${tap}1")
+	if [ "${LAB_NICS:-1}" = 2 ]; then
+		nics+=(-netdev "tap,id=net1,ifname=${tap}1,script=no,downscript=no,vhost=off"
+			-device "virtio-net-pci,netdev=net1,mac=$GUEST_MAC1")
 	fi
-	ip netns exec "$ns" "$QEMU" "${args[@]}" \
-		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vhost=off" \
-		-device "virtio-net-pci,netdev=net0,mac=$GUEST_MAC" \
+	if [ "${HANDOFF:-0}" = 1 ]; then
+		# HANDOFF_FIXED_PORTS=1: the filters' data sockets at known
+		# ports (source 45001.., destination 46001..), for the attacks
+		local i addr=() base=45001
+		[ "$name" != dst ] || base=46001
+		handoff=(-uuid "$GUEST_UUID"
+			-object "secret,id=handoff-key,file=$RUN/handoff.key,format=raw")
+		for i in $(seq 0 $((${LAB_NICS:-1} - 1))); do
+			[ "${HANDOFF_FIXED_PORTS:-0}" != 1 ] || addr=(",addr=127.0.0.1:$((base + i))")
+			handoff+=(-object "filter-migration-handoff,id=handoff$i,netdev=net$i,queue=tx,reorder=${HANDOFF_REORDER:-on}${addr[*]}")
+		done
+	fi
+	ip netns exec "$ns" "$QEMU" "${args[@]}" "${nics[@]}" \
 		"${handoff[@]}" "$@" > "$RUN/$name.log" 2>&1 &
 	echo $! > "$RUN/$name.launcher"
 	local t=100
@@ -170,25 +184,29 @@ stop_guest() {
 }
 
 # start_manager - start mig-manager in the hypervisor namespace on
-# 127.0.0.1 (control 7790, data 4789, metrics 9790; MANAGER_ADDR moves
-# control and data to another local address) with a fresh random key
-# in $RUN/handoff.key and its control socket at $RUN/mig-manager.sock;
-# sets HANDOFF=1 so that start_guest adds the handoff objects. Extra config
-# lines for [manager] come from MANAGER_CONF.
+# 127.0.0.1 (control 7790, data 6081, metrics 9790; MANAGER_ADDR moves
+# control and data to another local address) with a fresh random master
+# key in $RUN/master.key, its state file $RUN/mig-manager.state.json and
+# its control socket at $RUN/mig-manager.sock; writes the guest's VM key
+# (migctl key) to $RUN/handoff.key, the file both QEMUs read; sets
+# HANDOFF=1 so that start_guest adds the handoff objects. Extra config
+# lines for [manager] come from MANAGER_CONF. A second call (a restart)
+# keeps the master key and the state file.
 start_manager() {
 	need_files "$MIG_MANAGER" "$MIGCTL"
-	head -c 32 /dev/urandom > "$RUN/handoff.key"
+	[ -f "$RUN/master.key" ] || (umask 077; head -c 32 /dev/urandom > "$RUN/master.key")
 	cat > "$RUN/mig-manager.conf" <<-CONF
 	[manager]
 	control=${MANAGER_ADDR:-127.0.0.1}:7790
-	data=${MANAGER_ADDR:-127.0.0.1}:4789
-	key-file=$RUN/handoff.key
+	data=${MANAGER_ADDR:-127.0.0.1}:6081
+	key-file=$RUN/master.key
+	state-file=$RUN/mig-manager.state.json
 	socket=$RUN/mig-manager.sock
 	stats=127.0.0.1:9790
 	${MANAGER_CONF:-}
 	CONF
 	ip netns exec "$LAB_HV" "$MIG_MANAGER" -c "$RUN/mig-manager.conf" -d \
-		> "$RUN/mig-manager.log" 2>&1 &
+		>> "$RUN/mig-manager.log" 2>&1 &
 	echo $! > "$RUN/mig-manager.pid"
 	local t=50
 	while [ $t -gt 0 ] && ! [ -S "$RUN/mig-manager.sock" ]; do
@@ -198,6 +216,8 @@ start_manager() {
 		t=$((t - 1))
 	done
 	[ -S "$RUN/mig-manager.sock" ] || fail "mig-manager: no control socket after 5 s"
+	migctl key "$GUEST_UUID" --out "$RUN/handoff.key" ||
+		fail "migctl key $GUEST_UUID failed"
 	HANDOFF=1
 	log "mig-manager running (pid $(cat "$RUN/mig-manager.pid"), log $RUN/mig-manager.log)"
 }
@@ -299,6 +319,7 @@ wait_migration() {
 # migrate-set-parameters on the source, live-migrate src -> dst two
 # seconds in, and collect everything in $RUN/result.json:
 #   {migration: <query-migrate of the source>, stream: <mig-stream --json>,
+#    stream1: <the same for the second NIC (LAB_NICS=2), else null>,
 #    destination: <query-status of dst>, events: [<QMP events of src>]}
 migrate_with_stream() {
 	local pps=$1 secs=$2 params=${3:-} uri status spid epid tpid
@@ -325,6 +346,16 @@ migrate_with_stream() {
 	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "$pps" -t "$secs" --json \
 		${STREAM_TIMELINE:+--timeline "$STREAM_TIMELINE"} > "$RUN/stream.json" 2> "$RUN/stream.err" &
 	spid=$!
+	# LAB_NICS=2: the same stream to the second NIC (its own sink, 7778)
+	local s1pid=
+	if [ "${LAB_NICS:-1}" = 2 ]; then
+		ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP1:7778" -s 1 --stats-only >/dev/null 2>&1 || true
+		ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP1:7778" -r "$pps" -t "$secs" --json \
+			> "$RUN/stream1.json" 2> "$RUN/stream1.err" &
+		s1pid=$!
+	else
+		echo null > "$RUN/stream1.json"
+	fi
 	tpid=
 	if [ "${TCP_PROBE:-0}" = 1 ]; then
 		ip netns exec "$LAB_CLI" "$BUILD/bin/mig-tcpstall" -d "$LAB_GUEST_IP" -r "${TCP_RATE:-1000}" \
@@ -341,6 +372,12 @@ migrate_with_stream() {
 	wait "$epid" 2>/dev/null || true
 	# SRC_LINGER: seconds the source QEMU stays up after the migration
 	sleep "${SRC_LINGER:-0}"
+	# the source filter's counters, before the source goes
+	if [ "${HANDOFF:-0}" = 1 ]; then
+		filter_counters src > "$RUN/src-filter.json"
+	else
+		echo null > "$RUN/src-filter.json"
+	fi
 	stop_guest src
 	# The stream ends STREAM_AFTER seconds after the migration (SIGTERM
 	# makes mig-stream stop sending and collect the sink's counters), or
@@ -348,9 +385,14 @@ migrate_with_stream() {
 	sleep "${STREAM_AFTER:-3}"
 	kill -TERM "$spid" 2>/dev/null || true
 	[ -z "$tpid" ] || kill -TERM "$tpid" 2>/dev/null || true
+	[ -z "$s1pid" ] || kill -TERM "$s1pid" 2>/dev/null || true
 	local rc=0
 	wait "$spid" || rc=$?
 	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable after migration?): $(cat "$RUN/stream.err")"
+	if [ -n "$s1pid" ]; then
+		wait "$s1pid" || rc=$?
+		[ $rc -eq 0 ] || fail "mig-stream to the second NIC exited $rc: $(cat "$RUN/stream1.err")"
+	fi
 	if [ -n "$tpid" ]; then
 		rc=0
 		wait "$tpid" || rc=$?
@@ -360,9 +402,57 @@ migrate_with_stream() {
 	fi
 	jq -n --slurpfile m "$RUN/src.migrate.json" --slurpfile s "$RUN/stream.json" \
 		--slurpfile d "$RUN/dst.status.json" --slurpfile e "$RUN/src.events.jsonl" \
-		--slurpfile t "$RUN/tcp.json" \
-		'{migration: $m[0], stream: $s[0], tcp: $t[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
+		--slurpfile t "$RUN/tcp.json" --slurpfile s1 "$RUN/stream1.json" \
+		'{migration: $m[0], stream: $s[0], stream1: $s1[0], tcp: $t[0], destination: $d[0], events: $e}' > "$RUN/result.json" ||
 		fail "cannot assemble result.json"
+}
+
+# wait_status NAME STATUS SECONDS - poll query-migrate of QEMU NAME until
+# it reports STATUS; fail if the migration ends otherwise or times out
+wait_status() {
+	local name=$1 want=$2 t=$(($3 * 10)) status=
+	while [ $t -gt 0 ]; do
+		status=$(qmp "$name" query-migrate | jq -r '.status // "none"')
+		[ "$status" = "$want" ] && return 0
+		case "$status" in completed|failed|cancelled)
+			[ "$want" = "$status" ] || fail "migration of $name ended '$status', expected '$want'" ;;
+		esac
+		sleep 0.1
+		t=$((t - 1))
+	done
+	fail "migration of $name: status '$status' after $3 s, expected '$want'"
+}
+
+# stream_start [SECONDS] - a sequenced stream at $PPS datagrams/s from the
+# client namespace to the guest in the background (PID in $SPID, result
+# in $RUN/stream.json); stream_stop ends it and checks that the guest
+# answered and got no duplicate
+stream_start() {
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -s 1 --stats-only >/dev/null 2>&1 || true
+	ip netns exec "$LAB_CLI" "$MIG_STREAM" -d "$LAB_GUEST_IP" -r "${PPS:-1000}" -t "${1:-300}" --json \
+		> "$RUN/stream.json" 2> "$RUN/stream.err" &
+	SPID=$!
+}
+stream_stop() {
+	local rc=0
+	kill -TERM "$SPID" 2>/dev/null || true
+	wait "$SPID" || rc=$?
+	[ $rc -eq 0 ] || fail "mig-stream exited $rc (guest unreachable?): $(cat "$RUN/stream.err")"
+	[ "$(json_get "$RUN/stream.json" .stats_ok)" = true ] || fail "the guest did not answer the counters query"
+	[ "$(json_get "$RUN/stream.json" .guest_dup)" -eq 0 ] || fail "the guest received duplicates"
+}
+
+# filter_counters NAME [ID] - the counters of handoff filter ID (default
+# handoff0) of QEMU NAME as one JSON object
+HANDOFF_COUNTERS="captured skipped capture-errors oversize injected reordered rejected-malformed
+	rejected-vni rejected-window rejected-auth rejected-replay inject-dropped passed-to-next
+	nic-busy held-direct hold-limit hold-dropped drain-timeouts drained-mismatch"
+filter_counters() {
+	local name=$1 id=${2:-handoff0} c v
+	for c in $HANDOFF_COUNTERS; do
+		v=$(qmp "$name" qom-get "{\"path\": \"$id\", \"property\": \"$c\"}" 2>/dev/null) || v=null
+		echo "\"$c\": $v"
+	done | paste -sd, | sed 's/^/{/; s/$/}/'
 }
 
 # print_result FILE - human summary of a result.json

@@ -12,7 +12,7 @@
 # guest0 on A with the patched QEMU as <emulator> and nothing else of the
 # project in its XML, dirtying memory (GUEST_APPEND, default
 # mig.dirty=32:16). mig-manager runs on host A (control 10.98.0.1:7790,
-# data 10.98.0.1:4789). The client streams PPS (default 1000) datagrams/s
+# data 10.98.0.1:6081). The client streams PPS (default 1000) datagrams/s
 # to the guest while `migctl migrate ... --live --manager ...` moves it
 # A -> B (migrate_guest: it adds the handoff objects to the source QEMU
 # and passes them to B with --xml), then a new stream while the same
@@ -114,13 +114,13 @@ $(grep -v -e dnsmasq -e GDBus -e 'DBus not available' -e DMI -e dmidecode -e '/d
 # migrate_guest FROM-URI DEST-TCP-URI - live-migrate guest0 from the host
 # of FROM-URI to the libvirtd at DEST-TCP-URI with the governor and the
 # handoff: the operator's command (docs/libvirt.md), run in the source
-# host's namespace, which reaches the destination's address
+# host's namespace, which reaches the destination's address; migctl gets
+# the VM key from the manager (no --key-file)
 migrate_guest() {
 	local from=$1 to=$2
 	ip netns exec "$(host_ns "$(host_of "$from")")" timeout "$MIGRATE_TIMEOUT" \
 		"$MIGCTL" -s "$MIG_MANAGER_SOCK" migrate "$DOMAIN" "$to" --connect "$from" \
-		--live --verbose --manager "$MIG_MANAGER_CONTROL" --key-file "$MIG_MANAGER_KEY" \
-		--max-rounds "${MAX_ROUNDS:-8}"
+		--live --verbose --manager "$MIG_MANAGER_CONTROL" --max-rounds "${MAX_ROUNDS:-8}"
 }
 
 # domain_xml - guest0 as a libvirt domain: the test guest of guest_args
@@ -278,7 +278,7 @@ MIG_MANAGER_KEY=$RUN/handoff.key
 MIG_MANAGER_SOCK=$RUN/mig-manager.sock
 MIG_MANAGER_CONTROL=$LAB_MIG_SRC_IP:7790
 export MIG_MANAGER_KEY MIG_MANAGER_SOCK MIG_MANAGER_CONTROL
-for port in 7790 4789; do
+for port in 7790 6081; do
 	ip netns exec "$LAB_HV" ss -Hlun "src $LAB_MIG_SRC_IP:$port" | grep -q . ||
 		fail "mig-manager does not listen on $LAB_MIG_SRC_IP:$port: $(tail -n 3 "$RUN/mig-manager.log")"
 done

@@ -1,29 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * mig-peer - plays the QEMUs of a handoff for tests/e2e/manager.sh:
+ * mig-peer - plays the QEMUs of a handoff (protocol version 2) for
+ * tests/e2e/manager.sh, with real sockets: a control socket at
+ * HOST:PORT and one data socket per NIC at HOST:PORT+1+i, so every
+ * endpoint it names is the one it sends from.  The protocol side is
+ * tests/lab/simqemu.c.  KEY is the VM key (32 raw bytes, `migctl key VM
+ * --out KEY`), never the manager's master key.
  *
- *   mig-peer src -k KEY -m CTRL -D DATA -u UUID -n N [-s SIZE] [--abort]
- *                [-t MS]
- *       the source: SUSPENDING (DATA_ENDPOINT = its data socket), then N
- *       numbered frames as VXLAN to DATA; with --abort then ABORTED and
- *       receive the frames the manager returns.
- *   mig-peer dst -k KEY -m CTRL -u UUID -n N [-t MS] [--no-ack]
- *       the destination: ACTIVATED (INJECT_ENDPOINT = its inject socket),
- *       then receive frames and DRAINED (ACKed unless --no-ack) until N
- *       frames and DRAINED arrived or MS passed.
- *   mig-peer msg -k KEY -m CTRL -u UUID -T TYPE [--seq S] [--save FILE]
- *                [--raw FILE]
- *       one control message (suspending|activated|aborted), or the raw
- *       datagram in FILE (a replay); prints the ACK status or "none".
- *   mig-peer frames -D DATA (-u UUID | --vni V) -n N [--first I] [-s SIZE]
- *       N numbered frames, nothing else.
+ *   mig-peer src -k KEY -m CTRL -D DATA -u UUID -n N [--nics K] [--end]
+ *                [--abort] [-s SIZE]
+ *       the source: SUSPENDING, N numbered frames per NIC to DATA, then
+ *       END with the counts (--end) or ABORTED (--abort: receive the
+ *       returned frames and the DRAINED).  Prints migration_id=HEX.
+ *   mig-peer dst -k KEY -m CTRL -u UUID --migration-id HEX -n N
+ *                [--nics K] [-t MS] [--no-ack]
+ *       the destination: ACTIVATED, then receive frames (checked: sealed
+ *       under the release key, on the right NIC, in order, intact) and
+ *       DRAINED (ACKed unless --no-ack) until N per NIC and DRAINED came
+ *       or MS passed (-n 0: until the answer to ACTIVATED).
+ *   mig-peer msg -k KEY -m CTRL -u UUID -T TYPE [--save FILE] [--raw FILE]
+ *                [--send-port P]
+ *       one control message (suspending|activated|aborted|end), or the
+ *       saved datagram FILE again (a replay; give the same --port);
+ *       --send-port sends it from another port than the one it names.
+ *       Prints the migration id and the ACK status or "none".
+ *   mig-peer frames -D DATA (-u UUID | --vni V) -n N [--peer-key FILE]
+ *       N frames that no QEMU sent: sealed under a random key, or under a
+ *       redirect peer's key (--peer-key, `migctl key --peer NAME`).
  *
- * Prints one line of key=value pairs; exits 0 unless a socket or a file
- * failed (the test script judges the values).
+ * Common: --host A.B.C.D (default 127.0.0.1), --port P (the control
+ * port; 0 = any), --first I (number of the first frame).  Prints one
+ * line of key=value pairs; exits 0 unless a socket or a file failed (the
+ * test script judges the values).
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,444 +45,528 @@
 
 #include <glib.h>
 
-#include "wire.h"
+#include "simqemu.h"
+#include "lab-util.h"
 #include "wire.h"
 
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x99, 0x00, 0x10 };
-
-static char *opt_key, *opt_ctrl, *opt_data, *opt_uuid, *opt_type;
-static char *opt_save, *opt_raw;
+static char *opt_key, *opt_ctrl, *opt_data, *opt_uuid, *opt_type, *opt_mid;
+static char *opt_save, *opt_raw, *opt_peer_key, *opt_host = "127.0.0.1";
 static int opt_n, opt_size = 100, opt_timeout = 3000, opt_vni, opt_first;
-static gint64 opt_seq;
-static gboolean opt_abort, opt_no_ack;
-static uint8_t key[1024];
-static size_t key_len;
-static uint8_t uuid[16];
+static int opt_nics = 1, opt_port, opt_send_port;
+static gboolean opt_abort, opt_no_ack, opt_end;
 
-static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
+static struct simq q;
+static int cfd, dfd[HANDOFF_MAX_NICS];
+static struct sockaddr_in ctrl_addr, data_addr;
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "mig-peer: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
-static void parse_addr(const char *s, struct sockaddr_in *a)
-{
-	const char *c = s ? strrchr(s, ':') : NULL;
-	g_autofree char *host = c ? g_strndup(s, c - s) : NULL;
-
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	if (!c || inet_pton(AF_INET, host, &a->sin_addr) != 1)
-		die("'%s' is not IPV4:PORT", s ? s : "(none)");
-	a->sin_port = htons((uint16_t)atoi(c + 1));
-}
-
-static int udp_socket(struct sockaddr_in *bound)
+/* A UDP socket at HOST:@port (0 = any); its port. */
+static int udp_socket(int port, uint16_t *bound)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), v = 4 << 20;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (inet_pton(AF_INET, opt_host, &a.sin_addr) != 1)
+		lab_die("--host '%s' is not an IPv4 address", opt_host);
+	a.sin_port = htons((uint16_t)port);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(fd, (struct sockaddr *)&a, &len))
-		die("socket: %s", g_strerror(errno));
+		lab_die("socket %s:%d: %s", opt_host, port, g_strerror(errno));
 	if (bound)
-		*bound = a;
+		*bound = ntohs(a.sin_port);
 	return fd;
 }
 
-static uint64_t now_us(void)
+static bool parse_hex(const char *s, uint8_t *out, size_t n)
 {
-	return (uint64_t)g_get_real_time();
+	if (!s || strlen(s) != 2 * n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!g_ascii_isxdigit(s[2 * i]) || !g_ascii_isxdigit(s[2 * i + 1]))
+			return false;
+		out[i] = (uint8_t)(g_ascii_xdigit_value(s[2 * i]) << 4 |
+				   g_ascii_xdigit_value(s[2 * i + 1]));
+	}
+	return true;
 }
 
-static void base_msg(HandoffMsg *m, uint8_t type)
+static bool parse_uuid(const char *s, uint8_t *uuid)
 {
-	static uint64_t last;
-	uint64_t t = now_us();
+	g_autofree char *hex = NULL;
+	g_auto(GStrv) parts = s ? g_strsplit(s, "-", -1) : NULL;
 
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	m->sequence = opt_seq ? (uint64_t)opt_seq : (t > last ? t : last + 1);
-	last = m->sequence;
-	m->timestamp_us = t;
-	memcpy(m->uuid, uuid, 16);
-	g_snprintf(m->name, sizeof(m->name), "e2e-%02x%02x", uuid[14], uuid[15]);
-	memcpy(m->macs[0], guest_mac, 6);
-	m->n_macs = 1;
-	m->vni = handoff_vni(uuid);
-	strcpy(m->reason, "e2e abort");
+	if (!parts)
+		return false;
+	hex = g_strjoinv("", parts);
+	return parse_hex(hex, uuid, HANDOFF_UUID_LEN);
 }
 
-/* Wait up to @ms for an ACK of @seq on @fd; handles nothing else. */
-static const char *wait_ack(int fd, uint64_t seq, int ms)
+static void read_key(const char *path, uint8_t *key)
 {
-	uint8_t buf[2048];
-	HandoffMsg a;
+	g_autofree char *k = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &k, &len, NULL) || len != HANDOFF_KEY_LEN)
+		lab_die("key file %s: expected %d raw bytes", path, HANDOFF_KEY_LEN);
+	memcpy(key, k, HANDOFF_KEY_LEN);
+}
+
+/* The QEMU of -u with its sockets bound: control at --port, NICs after. */
+static void setup_qemu(void)
+{
+	uint8_t uuid[HANDOFF_UUID_LEN], key[HANDOFF_KEY_LEN];
+	uint16_t port;
+	char name[32];
+
+	if (!parse_uuid(opt_uuid, uuid))
+		lab_die("-u UUID is required (got '%s')", opt_uuid ? opt_uuid : "");
+	if (opt_nics < 1 || opt_nics > HANDOFF_MAX_NICS)
+		lab_die("--nics must be 1..%d", HANDOFF_MAX_NICS);
+	if (!opt_key)
+		lab_die("-k KEY is required");
+	read_key(opt_key, key);
+	g_snprintf(name, sizeof(name), "e2e-%02x%02x", uuid[14], uuid[15]);
+	cfd = udp_socket(opt_port, &port);
+	simq_init_vm_key(&q, key, uuid, name, (unsigned int)opt_nics, opt_host, port);
+	for (int i = 0; i < opt_nics; i++) {
+		uint16_t p;
+
+		dfd[i] = udp_socket(opt_port ? opt_port + 1 + i : 0, &p);
+		q.nics[i].ep.port = p;
+	}
+	if (opt_mid && !parse_hex(opt_mid, q.migration_id, HANDOFF_ID_LEN))
+		lab_die("--migration-id must be %d hex digits", 2 * HANDOFF_ID_LEN);
+	if (opt_ctrl)
+		lab_ipv4(opt_ctrl, &ctrl_addr);
+	if (opt_data)
+		lab_ipv4(opt_data, &data_addr);
+}
+
+static void ack(uint64_t seq, const struct sockaddr_in *to)
+{
+	uint8_t buf[HANDOFF_MAX_LEN];
+	int n = simq_ack(&q, seq, buf);
+
+	sendto(cfd, buf, (size_t)n, 0, (const struct sockaddr *)to, sizeof(*to));
+}
+
+/*
+ * Wait up to @ms for an ACK of @seq; a DRAINED on the way is ACKed and
+ * counted in *@drained (if not NULL).
+ */
+static const char *wait_ack(uint64_t seq, int ms, int *drained)
+{
 	gint64 end = g_get_monotonic_time() + ms * 1000;
 
 	for (;;) {
 		int left = (int)((end - g_get_monotonic_time()) / 1000);
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = cfd, .events = POLLIN };
+		uint8_t buf[2048];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		HandoffMsg a;
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			return "none";
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n > 0 && handoff_msg_decode(buf, (size_t)n, key, key_len, &a) == HANDOFF_OK &&
-		    a.type == HANDOFF_MSG_ACK && a.acked_sequence == seq)
+		n = recvfrom(cfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0 || handoff_msg_decode(buf, (size_t)n, q.key, HANDOFF_KEY_LEN,
+						 &a) != HANDOFF_OK)
+			continue;
+		if (a.type == HANDOFF_MSG_ACK && a.acked_sequence == seq)
 			return handoff_status_name(a.status);
+		if (a.type == HANDOFF_MSG_DRAINED && drained) {
+			(*drained)++;
+			ack(a.sequence, &from);
+		}
 	}
 }
 
-/* Send @m (retransmitted per docs/protocol.md §2) and wait for its ACK. */
-static const char *request(int fd, const struct sockaddr_in *to,
-			   HandoffMsg *m)
+/* Send @buf (retransmitted as QEMU does, docs/protocol.md) for its ACK. */
+static const char *request(const uint8_t *buf, int len, int *drained)
 {
 	static const int delays[] = { 50, 100, 200, 400, 800 };
-	uint8_t buf[HANDOFF_MAX_LEN];
+	HandoffMsg m;
 
+	if (handoff_msg_decode(buf, (size_t)len, q.key, HANDOFF_KEY_LEN, &m))
+		lab_die("cannot decode my own message");
+	if (opt_save && !g_file_set_contents(opt_save, (const char *)buf, len, NULL))
+		lab_die("cannot write %s", opt_save);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(delays); i++) {
 		const char *st;
-		int n;
 
-		m->timestamp_us = now_us();
-		n = handoff_msg_encode(m, key, key_len, buf, sizeof(buf));
-		if (n <= 0)
-			die("encode: %s", handoff_strerror(n));
-		if (opt_save && i == 0 &&
-		    !g_file_set_contents(opt_save, (char *)buf, n, NULL))
-			die("cannot write %s", opt_save);
-		sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)to, sizeof(*to));
-		st = wait_ack(fd, m->sequence, delays[i]);
+		sendto(cfd, buf, (size_t)len, 0, (struct sockaddr *)&ctrl_addr,
+		       sizeof(ctrl_addr));
+		st = wait_ack(m.sequence, delays[i], drained);
 		if (strcmp(st, "none"))
 			return st;
 	}
 	return "none";
 }
 
-static size_t make_frame(uint32_t num, uint8_t *f)
+static char *hex(const uint8_t *b, size_t n, char *out)
 {
-	size_t len = (size_t)opt_size;
-
-	memcpy(f, guest_mac, 6);
-	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-	f[12] = 0x88;
-	f[13] = 0xb5; /* local experimental ethertype */
-	memcpy(f + 14, "MGPR", 4);
-	f[18] = (uint8_t)(num >> 24);
-	f[19] = (uint8_t)(num >> 16);
-	f[20] = (uint8_t)(num >> 8);
-	f[21] = (uint8_t)num;
-	for (size_t i = 22; i < len; i++)
-		f[i] = (uint8_t)(num * 7 + i);
-	return len;
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	return out;
 }
 
-/* Check a received frame; return its number or -1 if corrupt. */
-static int64_t frame_num(const uint8_t *f, size_t len)
+/* N frames per NIC, round robin, each from its NIC's socket. */
+static void send_frames(void)
 {
-	uint32_t num;
-
-	if (len != (size_t)opt_size || memcmp(f, guest_mac, 6) ||
-	    memcmp(f + 14, "MGPR", 4))
-		return -1;
-	num = (uint32_t)f[18] << 24 | (uint32_t)f[19] << 16 |
-	      (uint32_t)f[20] << 8 | f[21];
-	for (size_t i = 22; i < len; i++)
-		if (f[i] != (uint8_t)(num * 7 + i))
-			return -1;
-	return num;
-}
-
-static void send_frames(int fd, const struct sockaddr_in *to, uint32_t vni)
-{
-	uint8_t f[9000], pkt[9100];
+	uint8_t pkt[HANDOFF_FRAME_HDR_LEN + 9000];
 
 	if (opt_size < 22 || opt_size > 9000)
-		die("-s must be 22..9000");
+		lab_die("-s must be 22..9000");
 	for (int i = 0; i < opt_n; i++) {
-		size_t len = make_frame((uint32_t)(opt_first + i), f);
-		int n = handoff_vxlan_encap(vni, f, len, pkt, sizeof(pkt));
+		for (int k = 0; k < opt_nics; k++) {
+			int len = simq_frame(&q, (unsigned int)k, (uint32_t)(opt_first + i),
+					     (size_t)opt_size, pkt);
 
-		if (sendto(fd, pkt, (size_t)n, 0, (const struct sockaddr *)to,
-			   sizeof(*to)) < 0)
-			die("send: %s", g_strerror(errno));
+			if (sendto(dfd[k], pkt, (size_t)len, 0,
+				   (struct sockaddr *)&data_addr, sizeof(data_addr)) < 0)
+				lab_die("send: %s", g_strerror(errno));
+		}
 		if (i % 64 == 63)
 			g_usleep(200); /* loopback: do not overrun the receiver */
 	}
 }
 
+/* What a QEMU received: frames checked per NIC. */
 struct rx_report {
 	int frames;
-	int corrupt;
+	int per_nic[HANDOFF_MAX_NICS];
+	int64_t next[HANDOFF_MAX_NICS];
 	int out_of_order;
-	int64_t next;
-	int wrong_vni;
+	int bad;       /* not authentic, replayed, not for this VM */
+	int corrupt;   /* authentic but altered inside */
+	int wrong_nic; /* a frame of NIC j on NIC i's socket */
+	gint64 last_us;
 };
 
-static void rx_frame(struct rx_report *r, const uint8_t *pkt, size_t n,
-		     uint32_t vni)
+static void rx_init(struct rx_report *r)
 {
-	uint32_t v;
-	const uint8_t *f;
-	size_t flen;
-	int64_t num;
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < HANDOFF_MAX_NICS; i++)
+		r->next[i] = opt_first;
+}
 
-	if (handoff_vxlan_decap(pkt, n, &v, &f, &flen) || v != vni) {
-		r->wrong_vni++;
-		return;
-	}
-	num = frame_num(f, flen);
-	if (num < 0) {
+static void rx_frame(struct rx_report *r, int sock, const uint8_t *pkt, size_t n)
+{
+	unsigned int nic;
+	uint32_t num;
+	int err = simq_open(&q, pkt, n, &nic, &num);
+
+	if (err == HANDOFF_ERR_MALFORMED) {
 		r->corrupt++;
 		return;
 	}
-	if (num != r->next)
+	if (err) {
+		r->bad++;
+		return;
+	}
+	if ((int)nic != sock)
+		r->wrong_nic++;
+	if (num != r->next[nic])
 		r->out_of_order++;
-	r->next = num + 1;
+	r->next[nic] = (int64_t)num + 1;
+	r->per_nic[nic]++;
 	r->frames++;
+	r->last_us = g_get_monotonic_time();
+}
+
+static void rx_drain(struct rx_report *r, int flags)
+{
+	uint8_t pkt[65536];
+	ssize_t n;
+
+	for (int k = 0; k < opt_nics; k++)
+		while ((n = recv(dfd[k], pkt, sizeof(pkt), flags)) > 0)
+			rx_frame(r, k, pkt, (size_t)n);
+}
+
+static void print_rx(const struct rx_report *r, const char *what)
+{
+	printf(" %s=%d out_of_order=%d bad=%d corrupt=%d wrong_nic=%d", what,
+	       r->frames, r->out_of_order, r->bad, r->corrupt, r->wrong_nic);
+	for (int k = 0; k < opt_nics; k++)
+		printf(" nic%d=%d", k, r->per_nic[k]);
 }
 
 static int cmd_src(void)
 {
-	struct sockaddr_in ctrl, data, dbound;
-	int cfd = udp_socket(NULL), dfd = udp_socket(&dbound);
-	HandoffMsg m;
-	const char *st;
-	uint32_t vni = handoff_vni(uuid);
+	uint8_t buf[HANDOFF_MAX_LEN];
+	char id[2 * HANDOFF_ID_LEN + 1];
 
-	parse_addr(opt_ctrl, &ctrl);
-	parse_addr(opt_data, &data);
-	base_msg(&m, HANDOFF_MSG_SUSPENDING);
-	m.endpoint.family = 4;
-	m.endpoint.port = ntohs(dbound.sin_port); /* 0.0.0.0: source host */
-	st = request(cfd, &ctrl, &m);
-	printf("suspending=%s", st);
-	send_frames(dfd, &data, vni);
-	printf(" sent=%d", opt_n);
+	setup_qemu();
+	printf("migration_id=%s", hex(q.migration_id, HANDOFF_ID_LEN, id));
+	printf(" suspending=%s", request(buf, simq_suspending(&q, buf), NULL));
+	send_frames();
+	printf(" sent=%d", opt_n * opt_nics);
+	if (opt_end)
+		printf(" end=%s", request(buf, simq_end(&q, buf), NULL));
 	if (opt_abort) {
-		struct rx_report r = { .next = opt_first };
+		struct rx_report r;
+		int drained = 0;
 		gint64 end;
 
-		base_msg(&m, HANDOFF_MSG_ABORTED);
-		printf(" aborted=%s", request(cfd, &ctrl, &m));
+		rx_init(&r);
+		printf(" aborted=%s", request(buf, simq_aborted(&q, buf), &drained));
 		end = g_get_monotonic_time() + opt_timeout * 1000;
-		while (r.frames < opt_n) {
+		while (r.frames < opt_n * opt_nics || !drained) {
 			int left = (int)((end - g_get_monotonic_time()) / 1000);
-			struct pollfd p = { .fd = dfd, .events = POLLIN };
-			uint8_t pkt[65536];
-			ssize_t n;
+			struct pollfd p[HANDOFF_MAX_NICS + 1];
 
-			if (left <= 0 || poll(&p, 1, left) <= 0)
+			p[0] = (struct pollfd){ .fd = cfd, .events = POLLIN };
+			for (int k = 0; k < opt_nics; k++)
+				p[k + 1] = (struct pollfd){ .fd = dfd[k], .events = POLLIN };
+			if (left <= 0 || poll(p, (nfds_t)opt_nics + 1, left) <= 0)
 				break;
-			n = recv(dfd, pkt, sizeof(pkt), 0);
-			if (n > 0)
-				rx_frame(&r, pkt, (size_t)n, vni);
+			rx_drain(&r, MSG_DONTWAIT);
+			if (p[0].revents & POLLIN)
+				wait_ack(0, 1, &drained);
 		}
-		printf(" returned=%d out_of_order=%d corrupt=%d", r.frames,
-		       r.out_of_order, r.corrupt + r.wrong_vni);
+		print_rx(&r, "returned");
+		printf(" drained=%s", drained ? "yes" : "no");
 	}
 	printf("\n");
 	return 0;
 }
 
+/* A DRAINED for the destination: counts, ACKs it, notes when it came. */
+struct drained_report {
+	int count, repeats, before;
+	uint64_t seq, frames;
+	gint64 at_us;
+};
+
+static void dst_control(struct rx_report *r, struct drained_report *d,
+			uint64_t act_seq, const char **status)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	HandoffMsg m;
+	ssize_t n = recvfrom(cfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+
+	if (n <= 0 || handoff_msg_decode(buf, (size_t)n, q.key, HANDOFF_KEY_LEN, &m))
+		return;
+	if (m.type == HANDOFF_MSG_ACK && m.acked_sequence == act_seq) {
+		*status = handoff_status_name(m.status);
+		return;
+	}
+	if (m.type != HANDOFF_MSG_DRAINED ||
+	    memcmp(m.migration_id, q.migration_id, HANDOFF_ID_LEN))
+		return;
+	if (d->count && m.sequence == d->seq)
+		d->repeats++;
+	if (!d->count) {
+		/* Frames sent before the DRAINED are in the NIC sockets. */
+		rx_drain(r, MSG_DONTWAIT);
+		d->seq = m.sequence;
+		for (unsigned int i = 0; i < m.n_frames; i++)
+			d->frames += m.frames[i].frames;
+		d->before = r->frames;
+		d->at_us = g_get_monotonic_time();
+	}
+	d->count++;
+	if (!opt_no_ack)
+		ack(m.sequence, &from);
+}
+
 static int cmd_dst(void)
 {
-	struct sockaddr_in ctrl, ibound;
-	int cfd = udp_socket(NULL), ifd = udp_socket(&ibound);
-	struct rx_report r = { .next = opt_first };
+	static const int delays[] = { 50, 100, 200, 400, 800 };
+	uint8_t act[HANDOFF_MAX_LEN];
+	struct rx_report r;
+	struct drained_report d = { 0 };
+	const char *status = "none";
+	gint64 start, end, next_tx, ack_us = 0;
+	unsigned int tx = 0;
 	HandoffMsg m;
-	gint64 end;
-	int drained = 0, before_drained = -1, dup_drained = 0;
-	uint64_t drained_frames = 0, drained_seq = 0;
-	uint32_t vni = handoff_vni(uuid);
+	int len;
 
-	parse_addr(opt_ctrl, &ctrl);
-	base_msg(&m, HANDOFF_MSG_ACTIVATED);
-	m.endpoint.family = 4;
-	m.endpoint.port = ntohs(ibound.sin_port);
-	/* ACTIVATED once; the DRAINED may arrive before we see our ACK. */
-	{
-		uint8_t buf[HANDOFF_MAX_LEN];
-		int n = handoff_msg_encode(&m, key, key_len, buf, sizeof(buf));
+	setup_qemu();
+	rx_init(&r);
+	len = simq_activated(&q, act);
+	handoff_msg_decode(act, (size_t)len, q.key, HANDOFF_KEY_LEN, &m);
+	start = g_get_monotonic_time();
+	end = start + opt_timeout * 1000;
+	next_tx = start;
+	while (r.frames < opt_n * opt_nics || !d.count || !strcmp(status, "none")) {
+		gint64 now = g_get_monotonic_time();
 
-		sendto(cfd, buf, (size_t)n, 0, (struct sockaddr *)&ctrl, sizeof(ctrl));
-	}
-	end = g_get_monotonic_time() + opt_timeout * 1000;
-	const char *ack = "none";
+		if (!opt_n && strcmp(status, "none"))
+			break; /* -n 0: only the answer to ACTIVATED */
+		int left = (int)((MIN(end, next_tx) - now) / 1000);
+		struct pollfd p[HANDOFF_MAX_NICS + 1];
 
-	while (r.frames < opt_n || !drained || !strcmp(ack, "none")) {
-		int left = (int)((end - g_get_monotonic_time()) / 1000);
-		struct pollfd p[2] = { { .fd = cfd, .events = POLLIN },
-				       { .fd = ifd, .events = POLLIN } };
-		uint8_t pkt[65536];
-		ssize_t n;
-
-		if (left <= 0 || poll(p, 2, left) <= 0)
+		if (now >= end)
 			break;
-		if (p[1].revents & POLLIN) {
-			n = recv(ifd, pkt, sizeof(pkt), 0);
-			if (n > 0)
-				rx_frame(&r, pkt, (size_t)n, vni);
+		if (!strcmp(status, "none") && now >= next_tx && tx < G_N_ELEMENTS(delays)) {
+			sendto(cfd, act, (size_t)len, 0, (struct sockaddr *)&ctrl_addr,
+			       sizeof(ctrl_addr));
+			next_tx = now + delays[tx++] * 1000;
+			continue;
 		}
+		if (strcmp(status, "none") || tx == G_N_ELEMENTS(delays))
+			left = (int)((end - now) / 1000);
+		p[0] = (struct pollfd){ .fd = cfd, .events = POLLIN };
+		for (int k = 0; k < opt_nics; k++)
+			p[k + 1] = (struct pollfd){ .fd = dfd[k], .events = POLLIN };
+		if (poll(p, (nfds_t)opt_nics + 1, MAX(left, 1)) <= 0)
+			continue;
+		rx_drain(&r, MSG_DONTWAIT);
 		if (p[0].revents & POLLIN) {
-			struct sockaddr_in from;
-			socklen_t fl = sizeof(from);
-			HandoffMsg d;
-
-			n = recvfrom(cfd, pkt, sizeof(pkt), 0,
-				     (struct sockaddr *)&from, &fl);
-			if (n <= 0 || handoff_msg_decode(pkt, (size_t)n, key, key_len, &d))
-				continue;
-			if (d.type == HANDOFF_MSG_ACK && d.acked_sequence == m.sequence) {
-				ack = handoff_status_name(d.status);
-			} else if (d.type == HANDOFF_MSG_DRAINED) {
-				HandoffMsg a;
-				uint8_t buf[HANDOFF_MAX_LEN];
-				int len;
-
-				if (drained && d.sequence == drained_seq)
-					dup_drained++;
-				if (!drained) {
-					/* Frames sent before the DRAINED are
-					 * in the other socket already. */
-					while ((n = recv(ifd, pkt, sizeof(pkt),
-							 MSG_DONTWAIT)) > 0)
-						rx_frame(&r, pkt, (size_t)n, vni);
-					drained = 1;
-					drained_seq = d.sequence;
-					drained_frames = d.frames;
-					before_drained = r.frames;
-				}
-				if (opt_no_ack)
-					continue;
-				base_msg(&a, HANDOFF_MSG_ACK);
-				a.acked_sequence = d.sequence;
-				a.status = HANDOFF_STATUS_OK;
-				len = handoff_msg_encode(&a, key, key_len, buf, sizeof(buf));
-				sendto(cfd, buf, (size_t)len, 0,
-				       (struct sockaddr *)&from, fl);
-			}
+			dst_control(&r, &d, m.sequence, &status);
+			if (!ack_us && strcmp(status, "none"))
+				ack_us = g_get_monotonic_time();
 		}
 	}
-	printf("activated=%s frames=%d out_of_order=%d corrupt=%d drained=%s drained_frames=%" G_GUINT64_FORMAT " before_drained=%d drained_repeats=%d\n",
-	       ack, r.frames, r.out_of_order, r.corrupt + r.wrong_vni,
-	       drained ? "yes" : "no", drained_frames, before_drained,
-	       dup_drained);
+	printf("activated=%s ack_ms=%.1f", status,
+	       ack_us ? (double)(ack_us - start) / 1000.0 : -1.0);
+	print_rx(&r, "frames");
+	printf(" drained=%s drained_frames=%" G_GUINT64_FORMAT
+	       " before_drained=%d drained_repeats=%d drained_after_last_ms=%.1f\n",
+	       d.count ? "yes" : "no", d.frames, d.before, d.repeats,
+	       d.count && r.last_us ? (double)(d.at_us - r.last_us) / 1000.0 : -1.0);
 	return 0;
 }
 
 static int cmd_msg(void)
 {
-	struct sockaddr_in ctrl;
-	int fd = udp_socket(NULL);
-	HandoffMsg m;
-	uint8_t type;
+	uint8_t buf[HANDOFF_MAX_LEN];
+	char id[2 * HANDOFF_ID_LEN + 1];
+	int len;
 
-	parse_addr(opt_ctrl, &ctrl);
+	setup_qemu();
+	printf("migration_id=%s ", hex(q.migration_id, HANDOFF_ID_LEN, id));
 	if (opt_raw) {
-		g_autofree char *buf = NULL;
-		gsize len;
+		g_autofree char *raw = NULL;
+		gsize n;
+		HandoffMsg m;
 
-		if (!g_file_get_contents(opt_raw, &buf, &len, NULL) ||
-		    handoff_msg_decode((uint8_t *)buf, len, key, key_len, &m))
-			die("cannot read a valid message from %s", opt_raw);
-		sendto(fd, buf, len, 0, (struct sockaddr *)&ctrl, sizeof(ctrl));
-		printf("ack=%s\n", wait_ack(fd, m.sequence, 300));
+		if (!g_file_get_contents(opt_raw, &raw, &n, NULL) || n > sizeof(buf) ||
+		    handoff_msg_decode((uint8_t *)raw, n, q.key, HANDOFF_KEY_LEN, &m))
+			lab_die("cannot read a valid message from %s", opt_raw);
+		sendto(cfd, raw, n, 0, (struct sockaddr *)&ctrl_addr, sizeof(ctrl_addr));
+		printf("ack=%s\n", wait_ack(m.sequence, 300, NULL));
 		return 0;
 	}
 	if (!g_strcmp0(opt_type, "suspending"))
-		type = HANDOFF_MSG_SUSPENDING;
+		len = simq_suspending(&q, buf);
 	else if (!g_strcmp0(opt_type, "activated"))
-		type = HANDOFF_MSG_ACTIVATED;
+		len = simq_activated(&q, buf);
 	else if (!g_strcmp0(opt_type, "aborted"))
-		type = HANDOFF_MSG_ABORTED;
+		len = simq_aborted(&q, buf);
+	else if (!g_strcmp0(opt_type, "end"))
+		len = simq_end(&q, buf);
 	else
-		die("-T suspending|activated|aborted");
-	base_msg(&m, type);
-	m.endpoint.family = 4;
-	m.endpoint.port = 9;
-	printf("ack=%s\n", request(fd, &ctrl, &m));
+		lab_die("-T suspending|activated|aborted|end");
+	if (opt_send_port) {
+		/* The same message from another port than the one it names. */
+		HandoffMsg m;
+		int other;
+
+		handoff_msg_decode(buf, (size_t)len, q.key, HANDOFF_KEY_LEN, &m);
+		other = udp_socket(opt_send_port, NULL);
+		sendto(other, buf, (size_t)len, 0, (struct sockaddr *)&ctrl_addr,
+		       sizeof(ctrl_addr));
+		printf("ack=%s\n", wait_ack(m.sequence, 300, NULL));
+		return 0;
+	}
+	printf("ack=%s\n", request(buf, len, NULL));
 	return 0;
 }
 
+/* Frames no QEMU sent: a random key, or a redirect peer's. */
 static int cmd_frames(void)
 {
-	struct sockaddr_in data;
-	int fd = udp_socket(NULL);
+	uint8_t key[HANDOFF_KEY_LEN], uuid[HANDOFF_UUID_LEN] = { 0 };
+	uint8_t pkt[HANDOFF_FRAME_HDR_LEN + 9000], f[9000];
+	uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 0 };
+	int fd = udp_socket(opt_port, NULL);
+	uint32_t vni;
 
-	parse_addr(opt_data, &data);
-	send_frames(fd, &data, opt_vni ? (uint32_t)opt_vni : handoff_vni(uuid));
+	if (!opt_data)
+		lab_die("-D DATA is required");
+	lab_ipv4(opt_data, &data_addr);
+	if (!opt_vni && !parse_uuid(opt_uuid, uuid))
+		lab_die("-u UUID or --vni V is required");
+	mac[4] = uuid[15];
+	vni = opt_vni ? (uint32_t)opt_vni : handoff_vni(uuid, mac);
+	if (opt_peer_key) {
+		uint8_t pk[HANDOFF_KEY_LEN];
+
+		read_key(opt_peer_key, pk);
+		handoff_flow_key(pk, HANDOFF_FLOW_REDIRECT, NULL, NULL, vni, key);
+	} else {
+		for (unsigned int i = 0; i < sizeof(key); i++)
+			key[i] = (uint8_t)g_random_int();
+	}
+	if (opt_size < 22 || opt_size > 9000)
+		lab_die("-s must be 22..9000");
+	for (int i = 0; i < opt_n; i++) {
+		uint32_t num = (uint32_t)(opt_first + i);
+		/* Redirect peers number their frames with their clock. */
+		uint64_t seq = (uint64_t)g_get_real_time() + (uint64_t)i;
+		int len;
+
+		memset(f, 0, sizeof(f));
+		memcpy(f, mac, 6);
+		memcpy(f + 6, "\x02\x00\x00\x00\x00\x01\x88\xb5", 8);
+		f[14] = (uint8_t)(num >> 24);
+		f[15] = (uint8_t)(num >> 16);
+		f[16] = (uint8_t)(num >> 8);
+		f[17] = (uint8_t)num;
+		for (int j = 18; j < opt_size; j++)
+			f[j] = (uint8_t)(num * 7 + (uint32_t)j);
+		len = handoff_frame_seal(key, vni, seq, f, (size_t)opt_size, pkt, sizeof(pkt));
+		if (len < 0)
+			lab_die("seal: %s", handoff_strerror(len));
+		if (sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&data_addr,
+			   sizeof(data_addr)) < 0)
+			lab_die("send: %s", g_strerror(errno));
+	}
 	printf("sent=%d\n", opt_n);
 	return 0;
-}
-
-static bool parse_uuid(const char *s)
-{
-	unsigned int n = 0;
-
-	for (; s && *s && n < 16; s++) {
-		if (*s == '-')
-			continue;
-		if (!g_ascii_isxdigit(s[0]) || !g_ascii_isxdigit(s[1]))
-			return false;
-		uuid[n++] = (uint8_t)(g_ascii_xdigit_value(s[0]) << 4 |
-				      g_ascii_xdigit_value(s[1]));
-		s++;
-	}
-	return n == 16;
 }
 
 int main(int argc, char **argv)
 {
 	GOptionEntry entries[] = {
-		{ "key", 'k', 0, G_OPTION_ARG_FILENAME, &opt_key, "key file", "FILE" },
+		{ "key", 'k', 0, G_OPTION_ARG_FILENAME, &opt_key, "VM key file (32 bytes)", "FILE" },
 		{ "control", 'm', 0, G_OPTION_ARG_STRING, &opt_ctrl, "manager control address", "IP:PORT" },
 		{ "data", 'D', 0, G_OPTION_ARG_STRING, &opt_data, "manager data address", "IP:PORT" },
 		{ "uuid", 'u', 0, G_OPTION_ARG_STRING, &opt_uuid, "VM UUID", "UUID" },
-		{ "count", 'n', 0, G_OPTION_ARG_INT, &opt_n, "frames", "N" },
+		{ "nics", 0, 0, G_OPTION_ARG_INT, &opt_nics, "NICs (default 1)", "K" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING, &opt_host, "address of its sockets", "A.B.C.D" },
+		{ "port", 0, 0, G_OPTION_ARG_INT, &opt_port, "control port (NICs after it)", "P" },
+		{ "migration-id", 0, 0, G_OPTION_ARG_STRING, &opt_mid, "the source's migration id", "HEX" },
+		{ "count", 'n', 0, G_OPTION_ARG_INT, &opt_n, "frames per NIC", "N" },
 		{ "first", 0, 0, G_OPTION_ARG_INT, &opt_first, "number of the first frame", "I" },
 		{ "size", 's', 0, G_OPTION_ARG_INT, &opt_size, "frame size (default 100)", "BYTES" },
 		{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout, "receive timeout (default 3000)", "MS" },
 		{ "type", 'T', 0, G_OPTION_ARG_STRING, &opt_type, "message type", "TYPE" },
-		{ "seq", 0, 0, G_OPTION_ARG_INT64, &opt_seq, "sequence", "S" },
-		{ "vni", 0, 0, G_OPTION_ARG_INT, &opt_vni, "VNI instead of the UUID's", "V" },
+		{ "vni", 0, 0, G_OPTION_ARG_INT, &opt_vni, "frames: this VNI", "V" },
+		{ "peer-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_peer_key, "frames: a redirect peer's key", "FILE" },
 		{ "save", 0, 0, G_OPTION_ARG_FILENAME, &opt_save, "save the datagram", "FILE" },
 		{ "raw", 0, 0, G_OPTION_ARG_FILENAME, &opt_raw, "send this saved datagram", "FILE" },
-		{ "abort", 0, 0, G_OPTION_ARG_NONE, &opt_abort, "src: send ABORTED after the frames", NULL },
+		{ "send-port", 0, 0, G_OPTION_ARG_INT, &opt_send_port, "msg: send from this port", "P" },
+		{ "end", 0, 0, G_OPTION_ARG_NONE, &opt_end, "src: END after the frames", NULL },
+		{ "abort", 0, 0, G_OPTION_ARG_NONE, &opt_abort, "src: ABORTED after the frames", NULL },
 		{ "no-ack", 0, 0, G_OPTION_ARG_NONE, &opt_no_ack, "dst: do not ACK DRAINED", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) oc = g_option_context_new("src|dst|msg|frames");
 	g_autoptr(GError) err = NULL;
-	g_autofree char *k = NULL;
-	gsize klen = 0;
 
+	g_set_prgname("mig-peer");
 	g_option_context_add_main_entries(oc, entries, NULL);
 	if (!g_option_context_parse(oc, &argc, &argv, &err) || argc != 2)
-		die("%s (try --help)", err ? err->message : "one command expected");
-	if (opt_uuid && !parse_uuid(opt_uuid))
-		die("bad UUID '%s'", opt_uuid);
-	if (opt_key) {
-		if (!g_file_get_contents(opt_key, &k, &klen, &err) || !klen ||
-		    klen > sizeof(key))
-			die("key file %s unusable", opt_key);
-		memcpy(key, k, klen);
-		key_len = klen;
-	} else if (strcmp(argv[1], "frames")) {
-		die("-k KEY is required");
-	}
+		lab_die("%s (try --help)", err ? err->message : "one command expected");
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "src"))
 		return cmd_src();
 	if (!strcmp(argv[1], "dst"))
@@ -479,5 +575,5 @@ int main(int argc, char **argv)
 		return cmd_msg();
 	if (!strcmp(argv[1], "frames"))
 		return cmd_frames();
-	die("unknown command '%s'", argv[1]);
+	lab_die("unknown command '%s'", argv[1]);
 }

@@ -102,6 +102,9 @@ struct shared {
 	uint64_t t0;
 };
 
+
+/* The destination of an unconnected socket (a broadcast stream). */
+static struct sockaddr_in broadcast_to;
 static volatile sig_atomic_t interrupted;
 
 static void usage(FILE *f, const char *prog)
@@ -297,6 +300,11 @@ static int open_socket(const struct options *o)
 		perror("mig-stream: SO_RCVTIMEO");
 		goto fail;
 	}
+	/* -d may be a broadcast address (the broadcast stream of a test) */
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &(int){ 1 }, sizeof(int)) < 0) {
+		perror("mig-stream: SO_BROADCAST");
+		goto fail;
+	}
 	if (bind(fd, (const struct sockaddr *)&o->bind, sizeof(o->bind)) < 0) {
 		char a[INET_ADDRSTRLEN];
 
@@ -304,6 +312,15 @@ static int open_socket(const struct options *o)
 		fprintf(stderr, "mig-stream: cannot bind to %s: %s\n", a,
 			strerror(errno));
 		goto fail;
+	}
+	/*
+	 * A broadcast destination (last byte 255) stays unconnected: the
+	 * sink answers from its own address, which a socket connected to
+	 * the broadcast address would drop.
+	 */
+	if ((ntohl(o->dest.sin_addr.s_addr) & 0xff) == 0xff) {
+		broadcast_to = o->dest;
+		return fd;
 	}
 	if (connect(fd, (const struct sockaddr *)&o->dest,
 		    sizeof(o->dest)) < 0) {
@@ -373,6 +390,10 @@ static int send_one(int fd, unsigned char *buf, size_t len, uint16_t type,
 	};
 
 	seqproto_encode(&h, NULL, buf, len);
+	if (broadcast_to.sin_family)
+		return sendto(fd, buf, len, MSG_DONTWAIT,
+			      (const struct sockaddr *)&broadcast_to,
+			      sizeof(broadcast_to)) < 0 ? -1 : 0;
 	return send(fd, buf, len, MSG_DONTWAIT) < 0 ? -1 : 0;
 }
 

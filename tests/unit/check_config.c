@@ -26,7 +26,7 @@ static char *read_top(const char *rel)
 	return text;
 }
 
-/* A key file with 6 bytes; its path in a static buffer. */
+/* A key file with 32 bytes; its path in a static buffer. */
 static const char *key_file(void)
 {
 	static char path[64];
@@ -35,7 +35,7 @@ static const char *key_file(void)
 	g_strlcpy(path, "/tmp/check_config.key.XXXXXX", sizeof(path));
 	fd = g_mkstemp(path);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, "secret", 6), 6);
+	ck_assert_int_eq(write(fd, "0123456789abcdef0123456789abcdef", 32), 32);
 	close(fd);
 	return path;
 }

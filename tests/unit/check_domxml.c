@@ -115,29 +115,42 @@ END_TEST
 
 START_TEST(test_handoff_args)
 {
-	struct domxml_nic n = { "52:54:00:99:00:10", "net0", "hostnet0" };
-	char **v = domxml_handoff_args("/etc/mig,manager/key \"x\"", "handoff-key", &n);
+	struct domxml_nic n[2] = {
+		{ "52:54:00:99:00:10", "net0", "hostnet0" },
+		{ "52:54:00:99:00:11", "net1", "hostnet1" },
+	};
+	GArray *nics = g_array_new(FALSE, FALSE, sizeof(struct domxml_nic));
+	char **v, *sec;
 	JsonParser *p = json_parser_new();
 	JsonObject *o;
 
+	g_array_append_vals(nics, n, 2);
+	v = domxml_filter_args(nics);
 	ck_assert_uint_eq(g_strv_length(v), 4);
 	ck_assert_str_eq(v[0], "-object");
 	ck_assert_str_eq(v[2], "-object");
-	/* JSON, so a comma or quote in the path needs no QemuOpts escaping */
 	ck_assert(json_parser_load_from_data(p, v[1], -1, NULL));
-	o = json_node_get_object(json_parser_get_root(p));
-	ck_assert_str_eq(json_object_get_string_member(o, "qom-type"), "secret");
-	ck_assert_str_eq(json_object_get_string_member(o, "id"), "handoff-key");
-	ck_assert_str_eq(json_object_get_string_member(o, "file"), "/etc/mig,manager/key \"x\"");
-	ck_assert_str_eq(json_object_get_string_member(o, "format"), "raw");
-	ck_assert(json_parser_load_from_data(p, v[3], -1, NULL));
 	o = json_node_get_object(json_parser_get_root(p));
 	ck_assert_str_eq(json_object_get_string_member(o, "qom-type"), "filter-migration-handoff");
 	ck_assert_str_eq(json_object_get_string_member(o, "id"), "handoff-net0");
 	ck_assert_str_eq(json_object_get_string_member(o, "netdev"), "hostnet0");
 	ck_assert_str_eq(json_object_get_string_member(o, "queue"), "tx");
+	ck_assert(json_parser_load_from_data(p, v[3], -1, NULL));
+	o = json_node_get_object(json_parser_get_root(p));
+	ck_assert_str_eq(json_object_get_string_member(o, "id"), "handoff-net1");
+	ck_assert_str_eq(json_object_get_string_member(o, "netdev"), "hostnet1");
+	/* the key travels in QMP only, as base64 data, in JSON (no escaping) */
+	sec = domxml_secret_json("handoff-key", "a2V5,\"x\"");
+	ck_assert(json_parser_load_from_data(p, sec, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(p));
+	ck_assert_str_eq(json_object_get_string_member(o, "qom-type"), "secret");
+	ck_assert_str_eq(json_object_get_string_member(o, "id"), "handoff-key");
+	ck_assert_str_eq(json_object_get_string_member(o, "data"), "a2V5,\"x\"");
+	ck_assert_str_eq(json_object_get_string_member(o, "format"), "base64");
+	g_free(sec);
 	g_object_unref(p);
 	g_strfreev(v);
+	g_array_unref(nics);
 }
 END_TEST
 
@@ -145,7 +158,8 @@ END_TEST
 static void check_added(const char *in)
 {
 	struct domxml_nic n = { "52:54:00:99:00:10", "net0", "hostnet0" };
-	char **args = domxml_handoff_args("/k", "handoff-key", &n);
+	GArray *nics = g_array_new(FALSE, FALSE, sizeof(struct domxml_nic));
+	char **args = (g_array_append_val(nics, n), domxml_filter_args(nics));
 	GError *err = NULL;
 	struct domxml before, after;
 	char *out = domxml_add_qemu_args(in, args, &err);
@@ -165,6 +179,7 @@ static void check_added(const char *in)
 	domxml_clear(&before);
 	domxml_clear(&after);
 	g_strfreev(args);
+	g_array_unref(nics);
 	g_free(out);
 }
 

@@ -64,18 +64,25 @@ static uint16_t l4_csum4(const uint8_t *ip, const uint8_t *l4, size_t len,
 	return r;
 }
 
-static uint16_t l4_csum6(const uint8_t *ip, const uint8_t *l4, size_t len,
-			 size_t csum_off)
+/* The IPv6 pseudo-header uses the upper-layer protocol (@proto). */
+static uint16_t l4_csum6p(const uint8_t *ip, const uint8_t *l4, size_t len,
+			  size_t csum_off, int proto)
 {
 	uint8_t *copy = g_memdup2(l4, len);
 	uint32_t sum;
 	uint16_t r;
 
 	wr16(copy + csum_off, 0);
-	sum = sum16(ip + 8, 32, 0) + ip[6] + (uint32_t)len;
+	sum = sum16(ip + 8, 32, 0) + (uint32_t)proto + (uint32_t)len;
 	r = fold(sum16(copy, len, sum));
 	g_free(copy);
 	return r;
+}
+
+static uint16_t l4_csum6(const uint8_t *ip, const uint8_t *l4, size_t len,
+			 size_t csum_off)
+{
+	return l4_csum6p(ip, l4, len, csum_off, ip[6]);
 }
 
 static uint16_t ip_csum(const uint8_t *ip, size_t ihl)
@@ -261,6 +268,114 @@ START_TEST(test_fragments)
 }
 END_TEST
 
+/*
+ * Ethernet + IPv6 + the extension headers @chain (types 0, 43, 44, 60;
+ * @frag_off the fragment offset of a 44, @segs the segments left of a
+ * 43) + @proto with a valid checksum; *@l4 set to the L4 offset.
+ */
+static size_t build6x(uint8_t *f, int proto, const int *chain, int n,
+		      uint16_t frag_off, uint8_t segs, size_t *l4off, GRand *r)
+{
+	size_t l4len = (proto == 6 ? 20 : 8) + (size_t)g_rand_int_range(r, 0, 600);
+	size_t off = 40, coff = proto == 6 ? 16 : proto == 17 ? 6 : 2;
+	uint8_t *ip = f + 14, *next = ip + 6;
+
+	memcpy(f, old_mac, 6);
+	memcpy(f + 6, "\x02\0\0\0\0\1", 6);
+	wr16(f + 12, 0x86dd);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[7] = 64;
+	ip[8] = 0xfd;
+	ip[23] = 1;
+	memcpy(ip + 24, ip6_old, 16);
+	for (int i = 0; i < n; i++) {
+		uint8_t *h = ip + off;
+		size_t hlen = chain[i] == 60 ? 16 : chain[i] == 43 ? 24 : 8;
+
+		*next = (uint8_t)chain[i];
+		memset(h, 0, hlen);
+		if (chain[i] != 44)
+			h[1] = (uint8_t)(hlen / 8 - 1);
+		if (chain[i] == 43) {
+			h[2] = 0; /* type 0 layout: one address */
+			h[3] = segs;
+		}
+		if (chain[i] == 44)
+			wr16(h + 2, (uint16_t)(frag_off << 3));
+		if (chain[i] == 0 || chain[i] == 60)
+			h[2] = 1, h[3] = (uint8_t)(hlen - 4); /* PadN */
+		next = h;
+		off += hlen;
+	}
+	*next = (uint8_t)proto;
+	for (size_t i = 0; i < l4len; i++)
+		ip[off + i] = (uint8_t)g_rand_int(r);
+	if (proto == 17)
+		wr16(ip + off + 4, (uint16_t)l4len);
+	wr16(ip + 4, (uint16_t)(off - 40 + l4len));
+	wr16(ip + off + coff, l4_csum6p(ip, ip + off, l4len, coff, proto));
+	*l4off = 14 + off;
+	return 14 + off + l4len;
+}
+
+/* Extension headers: the L4 checksum is found and fixed behind them. */
+START_TEST(test_ipv6_extension_headers)
+{
+	static const int chains[][4] = {
+		{ 0 }, { 60 }, { 44 }, { 43 }, { 0, 60, 44 }, { 0, 43, 60, 44 },
+	};
+	static const int lens[] = { 1, 1, 1, 1, 3, 4 };
+	static const int protos[] = { 6, 17, 58 };
+	GRand *r = g_rand_new_with_seed(44);
+	struct rewrite_rule rule;
+	uint8_t f[2048];
+
+	memset(&rule, 0, sizeof(rule));
+	rule.family = 6;
+	memcpy(rule.old_ip, ip6_old, 16);
+	memcpy(rule.new_ip, ip6_new, 16);
+	for (unsigned int c = 0; c < G_N_ELEMENTS(chains); c++) {
+		for (int i = 0; i < 60; i++) {
+			int proto = protos[i % 3];
+			size_t coff = proto == 6 ? 16 : proto == 17 ? 6 : 2, l4;
+			size_t len = build6x(f, proto, chains[c], lens[c], 0, 0, &l4, r);
+			uint16_t want;
+
+			ck_assert_uint_eq(rewrite_frame(f, len, &rule), REWRITE_IP | REWRITE_L4);
+			want = l4_csum6p(f + 14, f + l4, len - l4, coff, proto);
+			if (proto == 17 && want == 0)
+				want = 0xffff;
+			ck_assert_msg(rd16(f + l4 + coff) == want,
+				      "chain %u proto %d: checksum %04x, expected %04x", c,
+				      proto, rd16(f + l4 + coff), want);
+		}
+	}
+	/* A later fragment has no L4 header; a Routing header with segments
+	 * left makes the pseudo-header use its final address: the address is
+	 * rewritten, nothing after it is touched. */
+	for (int k = 0; k < 2; k++) {
+		static const int frag[] = { 44 }, rt[] = { 43 };
+		size_t l4, len = build6x(f, 17, k ? rt : frag, 1, k ? 0 : 185,
+					 k ? 2 : 0, &l4, r);
+		g_autofree uint8_t *before = g_memdup2(f + l4, len - l4);
+
+		ck_assert_uint_eq(rewrite_frame(f, len, &rule), REWRITE_IP);
+		ck_assert(!memcmp(f + 14 + 24, ip6_new, 16));
+		ck_assert(!memcmp(f + l4, before, len - l4));
+	}
+	/* A truncated chain is left alone past the address. */
+	{
+		static const int chain[] = { 0, 60 };
+		size_t l4, len = build6x(f, 6, chain, 2, 0, 0, &l4, r);
+
+		ck_assert_uint_eq(rewrite_frame(f, 14 + 40 + 12, &rule), REWRITE_IP);
+		(void)len;
+	}
+	g_rand_free(r);
+}
+END_TEST
+
 START_TEST(test_ipv6)
 {
 	GRand *r = g_rand_new_with_seed(8);
@@ -300,6 +415,7 @@ static Suite *rewrite_suite(void)
 	tcase_add_test(tc, test_other_destination_untouched);
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_ipv6_extension_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }

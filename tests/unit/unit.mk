@@ -24,19 +24,23 @@ $(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS
 		$(UNIT_CHECK_LIBS)
 
 # check_vmtable, check_queue, check_rewrite, check_manager, check_config,
-# check_fuzz: the manager's core and its JSON/metrics (admin.c, metrics.c).
-UNIT_MANAGER := vmtable queue rewrite manager config fuzz
-UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS)
+# check_fuzz, check_counters: the manager's core, its JSON/metrics
+# (admin.c, metrics.c) and the tables the docs are held to.
+UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology
+UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS) \
+	tests/lab/simqemu.c
 
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
-		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS)
+		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
+		tests/lab/simqemu.h
 	@mkdir -p $(@D)
-	$(CC) $(MANAGER_CFLAGS) -DTOP='"$(abspath .)"' -o $@ $< \
+	$(CC) $(MANAGER_CFLAGS) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
 		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/asan/check_%: \
-		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS)
+		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
+		tests/lab/simqemu.h
 	@mkdir -p $(@D)
-	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -DTOP='"$(abspath .)"' -o $@ $< \
+	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
 		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
 
 # check_domxml: migctl's domain XML handling.
@@ -48,5 +52,13 @@ $(BUILD)/tests/asan/check_domxml: tests/unit/check_domxml.c migctl/domxml.c migc
 	@mkdir -p $(@D)
 	$(CC) $(MIGCTL_CFLAGS) $(UNIT_SAN) -o $@ $< migctl/domxml.c $(UNIT_DOMXML_LIBS)
 
-UNIT_TESTS += $(foreach t,proto domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
+# check_tlspsk: the agents' TLS-PSK channel (libmig).
+$(BUILD)/tests/check_tlspsk: tests/unit/check_tlspsk.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+$(BUILD)/tests/asan/check_tlspsk: tests/unit/check_tlspsk.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(UNIT_SAN) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
+
+UNIT_TESTS += $(foreach t,proto tlspsk domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
 	$(BUILD)/tests/asan/check_$(t))

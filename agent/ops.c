@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ops.c - mig-agent's requests (see ops.h).
+ */
+#include "ops.h"
+
+#include <string.h>
+
+#include "conntrack.h"
+#include "nftstate.h"
+
+#define TICKET_TTL_US (30 * G_USEC_PER_SEC)
+
+/**
+ * struct ticket - a transfer another agent may make here, once.
+ * @vm: the VM it is for.
+ * @allow: "import" (the other pushes) or "export" (the other pulls).
+ * @key: its key.
+ * @expires: monotonic µs after which it is forgotten.
+ */
+struct ticket {
+	char *vm;
+	char *allow;
+	uint8_t key[TLSPSK_KEY_LEN];
+	gint64 expires;
+};
+
+struct agent {
+	const struct agent_config *c;
+	GMutex lock;       /* the tables below, and the kernel's state */
+	GHashTable *pending; /* id -> struct ticket: not used yet */
+	GHashTable *active;  /* "ticket:ID" -> struct ticket: in a session */
+};
+
+static void ticket_free(gpointer p)
+{
+	struct ticket *t = p;
+
+	g_free(t->vm);
+	g_free(t->allow);
+	memset(t->key, 0, sizeof(t->key));
+	g_free(t);
+}
+
+struct agent *agent_new(const struct agent_config *c)
+{
+	struct agent *a = g_new0(struct agent, 1);
+
+	a->c = c;
+	g_mutex_init(&a->lock);
+	a->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ticket_free);
+	a->active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, ticket_free);
+	return a;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	g_hash_table_destroy(a->pending);
+	g_hash_table_destroy(a->active);
+	g_mutex_clear(&a->lock);
+	g_free(a);
+}
+
+static gboolean expired(gpointer k, gpointer v, gpointer now)
+{
+	(void)k;
+	return ((struct ticket *)v)->expires < *(gint64 *)now;
+}
+
+bool agent_psk(const char *identity, uint8_t key[TLSPSK_KEY_LEN], void *data)
+{
+	struct agent *a = data;
+	gint64 now = g_get_monotonic_time();
+	gpointer id = NULL, t = NULL;
+	bool ok = false;
+
+	if (!strcmp(identity, "manager")) {
+		memcpy(key, a->c->key, TLSPSK_KEY_LEN);
+		return true;
+	}
+	if (!g_str_has_prefix(identity, "ticket:"))
+		return false;
+	g_mutex_lock(&a->lock);
+	g_hash_table_foreach_remove(a->pending, expired, &now);
+	if (g_hash_table_steal_extended(a->pending, identity + 7, &id, &t)) {
+		memcpy(key, ((struct ticket *)t)->key, TLSPSK_KEY_LEN);
+		g_hash_table_replace(a->active, g_strdup(identity), t);
+		g_free(id);
+		ok = true;
+	}
+	g_mutex_unlock(&a->lock);
+	return ok;
+}
+
+/* --- answers ------------------------------------------------------------------ */
+
+static char *answer_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static char *answer_error(const char *fmt, ...)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "ok");
+	json_builder_add_boolean_value(b, FALSE);
+	json_builder_set_member_name(b, "error");
+	json_builder_add_string_value(b, msg);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_to_string(root, FALSE);
+}
+
+/* {"ok": true} with the members of @extra (taken). */
+static char *answer_ok(JsonObject *extra)
+{
+	g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+	JsonObject *o = extra ? extra : json_object_new();
+
+	json_object_set_boolean_member(o, "ok", TRUE);
+	json_node_take_object(root, o);
+	return json_to_string(root, FALSE);
+}
+
+static const char **strv_member(JsonObject *o, const char *name)
+{
+	JsonArray *a = json_object_has_member(o, name) ?
+		json_object_get_array_member(o, name) : NULL;
+	GPtrArray *v = g_ptr_array_new();
+
+	for (unsigned int i = 0; a && i < json_array_get_length(a); i++) {
+		const char *s = json_array_get_string_element(a, i);
+
+		if (s)
+			g_ptr_array_add(v, (gpointer)s);
+	}
+	g_ptr_array_add(v, NULL);
+	return (const char **)g_ptr_array_free(v, FALSE);
+}
+
+static JsonArray *strv_array(const char *const *v)
+{
+	JsonArray *a = json_array_new();
+
+	for (; v && *v; v++)
+		json_array_add_string_element(a, *v);
+	return a;
+}
+
+/* Run the hook @cmd with the VM's identity in its environment. */
+static void hook(const char *what, const char *cmd, const char *vm,
+		 const char *const *ips, const char *const *macs)
+{
+	g_autofree char *ipl = g_strjoinv(" ", (char **)ips);
+	g_autofree char *macl = g_strjoinv(" ", (char **)macs);
+	g_auto(GStrv) env = g_get_environ();
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	g_autoptr(GError) err = NULL;
+	int status = 0;
+
+	if (!cmd || !*cmd)
+		return;
+	env = g_environ_setenv(env, "MIG_VM", vm, TRUE);
+	env = g_environ_setenv(env, "MIG_IPS", ipl, TRUE);
+	env = g_environ_setenv(env, "MIG_MACS", macl, TRUE);
+	if (!g_spawn_sync(NULL, argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+			  &status, &err) || !g_spawn_check_wait_status(status, NULL))
+		g_warning("%s command for %s failed: %s", what, vm,
+			  err ? err->message : "non-zero exit");
+}
+
+/* --- local state ------------------------------------------------------------------ */
+
+/* The VM's state here, and what exporting it found. */
+static JsonObject *export_state(struct agent *a, const char *const *macs,
+				const char *const *ips_in, JsonObject *stats,
+				GError **error)
+{
+	g_auto(GStrv) found = NULL;
+	const char *const *ips = ips_in;
+	struct ct_result ct;
+	struct nft_result nr;
+	JsonObject *state = json_object_new();
+	JsonNode *ctn, *nn;
+	gint64 t0 = g_get_monotonic_time();
+
+	if (!ips || !*ips)
+		ips = (const char *const *)(found = nfts_ips_of(a->c, macs));
+	ctn = ct_export(ips, a->c->max_entries, &ct, error);
+	nn = ctn ? nfts_export(a->c, macs, ips, &nr, error) : NULL;
+	if (!nn) {
+		if (ctn)
+			json_node_unref(ctn);
+		json_object_unref(state);
+		return NULL;
+	}
+	json_object_set_array_member(state, "ips", strv_array(ips));
+	json_object_set_member(state, "conntrack", ctn);
+	json_object_set_member(state, "bindings",
+			       json_node_copy(json_object_get_member(json_node_get_object(nn),
+								     "bindings")));
+	json_object_set_member(state, "counters",
+			       json_node_copy(json_object_get_member(json_node_get_object(nn),
+								     "counters")));
+	json_node_unref(nn);
+	json_object_set_int_member(stats, "conntrack", ct.entries);
+	json_object_set_int_member(stats, "conntrack-skipped", ct.skipped);
+	json_object_set_int_member(stats, "bindings", nr.bindings);
+	json_object_set_int_member(stats, "counters", nr.counters);
+	json_object_set_int_member(stats, "export-ms", (g_get_monotonic_time() - t0) / 1000);
+	return state;
+}
+
+static bool import_state(struct agent *a, const char *vm, JsonObject *state,
+			 bool announce, JsonObject *stats, GError **error)
+{
+	JsonArray *ct = json_object_has_member(state, "conntrack") ?
+		json_object_get_array_member(state, "conntrack") : NULL;
+	g_autofree const char **ips = strv_member(state, "ips");
+	g_autofree const char **macs = NULL;
+	struct ct_result cr = { 0 };
+	struct nft_result nr;
+	gint64 t0 = g_get_monotonic_time();
+
+	/* the binding first: a handful of objects that let all of the VM's
+	 * traffic through the source guard, then its connections */
+	if (!nfts_import(a->c, state, &nr, error))
+		return false;
+	if (ct && !ct_import(ct, &cr, error))
+		return false;
+	json_object_set_int_member(stats, "conntrack-created", cr.entries);
+	json_object_set_int_member(stats, "conntrack-updated", cr.updated);
+	json_object_set_int_member(stats, "conntrack-failed", cr.failed);
+	json_object_set_int_member(stats, "bindings", nr.bindings);
+	json_object_set_int_member(stats, "counters", nr.counters);
+	json_object_set_int_member(stats, "nft-failed", nr.failed);
+	json_object_set_int_member(stats, "import-ms", (g_get_monotonic_time() - t0) / 1000);
+	if (announce) {
+		macs = strv_member(state, "macs");
+		hook("announce", a->c->announce_cmd, vm, ips, macs);
+	}
+	return true;
+}
+
+/* --- the operations -------------------------------------------------------------------- */
+
+static char *op_export(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_autofree const char **ips = strv_member(req, "ips");
+	g_autoptr(GError) err = NULL;
+	JsonObject *stats = json_object_new(), *out, *state;
+
+	state = export_state(a, macs, ips, stats, &err);
+	if (!state) {
+		json_object_unref(stats);
+		return answer_error("export of %s: %s", vm, err->message);
+	}
+	json_object_set_array_member(state, "macs", strv_array(macs));
+	out = json_object_new();
+	json_object_set_object_member(out, "state", state);
+	json_object_set_object_member(out, "stats", stats);
+	return answer_ok(out);
+}
+
+static char *op_import(struct agent *a, JsonObject *req, const char *vm)
+{
+	JsonObject *state = json_object_has_member(req, "state") ?
+		json_object_get_object_member(req, "state") : NULL;
+	JsonObject *stats, *out;
+	g_autoptr(GError) err = NULL;
+
+	if (!state)
+		return answer_error("import of %s: no state", vm);
+	stats = json_object_new();
+	if (!import_state(a, vm, state,
+			  json_object_get_boolean_member_with_default(req, "announce", FALSE),
+			  stats, &err)) {
+		json_object_unref(stats);
+		return answer_error("import of %s: %s", vm, err->message);
+	}
+	out = json_object_new();
+	json_object_set_object_member(out, "stats", stats);
+	return answer_ok(out);
+}
+
+static char *op_delete(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_autofree const char **ips_in = strv_member(req, "ips");
+	g_auto(GStrv) found = NULL;
+	const char *const *ips = ips_in;
+	g_autoptr(GError) err = NULL;
+	struct ct_result cr;
+	struct nft_result nr;
+	JsonObject *stats, *out;
+
+	if (!*ips)
+		ips = (const char *const *)(found = nfts_ips_of(a->c, macs));
+	if (!ct_delete(ips, &cr, &err) || !nfts_delete(a->c, macs, ips, &nr, &err))
+		return answer_error("delete of %s: %s", vm, err->message);
+	if (json_object_get_boolean_member_with_default(req, "withdraw", FALSE))
+		hook("withdraw", a->c->withdraw_cmd, vm, ips, macs);
+	stats = json_object_new();
+	json_object_set_int_member(stats, "conntrack", cr.entries);
+	json_object_set_int_member(stats, "bindings", nr.bindings);
+	json_object_set_int_member(stats, "counters", nr.counters);
+	out = json_object_new();
+	json_object_set_object_member(out, "stats", stats);
+	return answer_ok(out);
+}
+
+/* announce: the VM runs here now (its state was imported before) */
+static char *op_announce(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_auto(GStrv) ips = nfts_ips_of(a->c, macs);
+
+	if (!ips || !*ips)
+		return answer_error("announce of %s: no binding of its MACs here", vm);
+	hook("announce", a->c->announce_cmd, vm, (const char *const *)ips, macs);
+	return answer_ok(NULL);
+}
+
+static char *op_ticket(struct agent *a, JsonObject *req, const char *vm)
+{
+	const char *id = json_object_get_string_member_with_default(req, "ticket", "");
+	const char *allow = json_object_get_string_member_with_default(req, "allow", "");
+	g_autofree guchar *key = NULL;
+	struct ticket *t;
+	gsize len = 0;
+
+	if (json_object_has_member(req, "key"))
+		key = g_base64_decode(json_object_get_string_member(req, "key"), &len);
+	if (!*id || strlen(id) > 64 || len != TLSPSK_KEY_LEN ||
+	    (strcmp(allow, "import") && strcmp(allow, "export")))
+		return answer_error("ticket: needs ticket (id), key (32 bytes, base64), allow import|export");
+	t = g_new0(struct ticket, 1);
+	t->vm = g_strdup(vm);
+	t->allow = g_strdup(allow);
+	memcpy(t->key, key, TLSPSK_KEY_LEN);
+	memset(key, 0, len);
+	t->expires = g_get_monotonic_time() + TICKET_TTL_US;
+	g_hash_table_replace(a->pending, g_strdup(id), t); /* under a->lock */
+	return answer_ok(NULL);
+}
+
+/* Connect to the other agent of a push or pull with the ticket's key. */
+static struct tls_chan *peer_connect(struct agent *a, JsonObject *req, const char *member,
+				     GError **error)
+{
+	const char *where = json_object_get_string_member_with_default(req, member, "");
+	const char *id = json_object_get_string_member_with_default(req, "ticket", "");
+	g_autofree guchar *key = NULL;
+	g_autofree char *identity = NULL;
+	struct mig_addr addr;
+	gsize len = 0;
+	struct tls_chan *c;
+
+	if (json_object_has_member(req, "key"))
+		key = g_base64_decode(json_object_get_string_member(req, "key"), &len);
+	if (!addr_parse(where, &addr) || !*id || len != TLSPSK_KEY_LEN) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "needs %s (HOST:PORT), ticket and key", member);
+		return NULL;
+	}
+	identity = g_strconcat("ticket:", id, NULL);
+	c = tls_chan_connect(&addr, identity, key, (int)a->c->timeout_ms, error);
+	memset(key, 0, len);
+	return c;
+}
+
+/* One request on @c and its answer's object. */
+static JsonObject *peer_call(struct tls_chan *c, JsonObject *req, JsonParser *p,
+			     GError **error)
+{
+	g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
+	g_autofree char *text = NULL, *line = NULL;
+	JsonObject *o;
+
+	json_node_set_object(n, req);
+	text = json_to_string(n, FALSE);
+	if (!tls_chan_send(c, text, error) || !(line = tls_chan_recv(c, error)))
+		return NULL;
+	if (!json_parser_load_from_data(p, line, -1, error))
+		return NULL;
+	if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
+		return NULL;
+	}
+	o = json_node_get_object(json_parser_get_root(p));
+	if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the other agent: %s",
+			    json_object_get_string_member_with_default(o, "error", "?"));
+		return NULL;
+	}
+	return o;
+}
+
+/* push: export here, import there. */
+static char *op_push(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_autofree const char **ips = strv_member(req, "ips");
+	g_autoptr(JsonParser) p = json_parser_new();
+	g_autoptr(GError) err = NULL;
+	g_autoptr(JsonObject) imp = json_object_new();
+	JsonObject *stats = json_object_new(), *state, *there, *out;
+	struct tls_chan *c;
+	uint64_t sent, rcvd;
+
+	g_mutex_lock(&a->lock);
+	state = export_state(a, macs, ips, stats, &err);
+	g_mutex_unlock(&a->lock);
+	if (!state) {
+		json_object_unref(stats);
+		return answer_error("push of %s: %s", vm, err->message);
+	}
+	json_object_set_array_member(state, "macs", strv_array(macs));
+	c = peer_connect(a, req, "to", &err);
+	json_object_set_string_member(imp, "op", "import");
+	json_object_set_string_member(imp, "vm", vm);
+	json_object_set_boolean_member(imp, "announce",
+				       json_object_get_boolean_member_with_default(req, "announce", FALSE));
+	json_object_set_object_member(imp, "state", state);
+	there = c ? peer_call(c, imp, p, &err) : NULL;
+	if (!there) {
+		tls_chan_close(c);
+		json_object_unref(stats);
+		return answer_error("push of %s: %s", vm, err->message);
+	}
+	tls_chan_bytes(c, &sent, &rcvd);
+	json_object_set_int_member(stats, "bytes", (gint64)sent);
+	out = json_object_new();
+	json_object_set_object_member(out, "stats", stats);
+	if (json_object_has_member(there, "stats"))
+		json_object_set_member(out, "peer-stats",
+				       json_node_copy(json_object_get_member(there, "stats")));
+	tls_chan_close(c);
+	return answer_ok(out);
+}
+
+/* pull: export there, import here. */
+static char *op_pull(struct agent *a, JsonObject *req, const char *vm)
+{
+	g_autoptr(JsonParser) p = json_parser_new();
+	g_autoptr(GError) err = NULL;
+	g_autoptr(JsonObject) exp = json_object_new();
+	JsonObject *there, *stats, *out;
+	struct tls_chan *c = peer_connect(a, req, "from", &err);
+	uint64_t sent, rcvd;
+	bool ok;
+
+	json_object_set_string_member(exp, "op", "export");
+	json_object_set_string_member(exp, "vm", vm);
+	if (json_object_has_member(req, "macs"))
+		json_object_set_member(exp, "macs", json_node_copy(json_object_get_member(req, "macs")));
+	if (json_object_has_member(req, "ips"))
+		json_object_set_member(exp, "ips", json_node_copy(json_object_get_member(req, "ips")));
+	there = c ? peer_call(c, exp, p, &err) : NULL;
+	if (!there || !json_object_has_member(there, "state")) {
+		tls_chan_close(c);
+		return answer_error("pull of %s: %s", vm, err ? err->message : "no state");
+	}
+	tls_chan_bytes(c, &sent, &rcvd);
+	stats = json_object_new();
+	g_mutex_lock(&a->lock);
+	ok = import_state(a, vm, json_object_get_object_member(there, "state"),
+			  json_object_get_boolean_member_with_default(req, "announce", FALSE),
+			  stats, &err);
+	g_mutex_unlock(&a->lock);
+	if (!ok) {
+		tls_chan_close(c);
+		json_object_unref(stats);
+		return answer_error("pull of %s: %s", vm, err->message);
+	}
+	json_object_set_int_member(stats, "bytes", (gint64)rcvd);
+	out = json_object_new();
+	json_object_set_object_member(out, "stats", stats);
+	if (json_object_has_member(there, "stats"))
+		json_object_set_member(out, "peer-stats",
+				       json_node_copy(json_object_get_member(there, "stats")));
+	tls_chan_close(c);
+	return answer_ok(out);
+}
+
+char *agent_handle(struct agent *a, const char *identity, const char *request)
+{
+	g_autoptr(JsonParser) p = json_parser_new();
+	JsonObject *req;
+	const char *op, *vm;
+	struct ticket *t = NULL;
+	char *answer;
+
+	if (!json_parser_load_from_data(p, request, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		return answer_error("not a JSON object");
+	req = json_node_get_object(json_parser_get_root(p));
+	op = json_object_get_string_member_with_default(req, "op", "");
+	vm = json_object_get_string_member_with_default(req, "vm", "");
+	if (!strcmp(op, "hello"))
+		return g_strdup_printf("{\"ok\": true, \"name\": \"%s\"}", a->c->name);
+	if (!*vm || strlen(vm) > 64)
+		return answer_error("%s: needs vm", op);
+	g_mutex_lock(&a->lock);
+	if (strcmp(identity, "manager")) {
+		/* another agent: only what its ticket allows, for its VM, once */
+		t = g_hash_table_lookup(a->active, identity);
+		if (!t || strcmp(t->vm, vm) || strcmp(t->allow, op)) {
+			g_mutex_unlock(&a->lock);
+			g_warning("%s may not %s %s", identity, op, vm);
+			return answer_error("%s: not allowed for this ticket", op);
+		}
+		g_hash_table_remove(a->active, identity);
+	}
+	if (!strcmp(op, "export"))
+		answer = op_export(a, req, vm);
+	else if (!strcmp(op, "import"))
+		answer = op_import(a, req, vm);
+	else if (!strcmp(op, "delete"))
+		answer = op_delete(a, req, vm);
+	else if (!strcmp(op, "ticket"))
+		answer = op_ticket(a, req, vm);
+	else if (!strcmp(op, "announce"))
+		answer = op_announce(a, req, vm);
+	else
+		answer = NULL;
+	g_mutex_unlock(&a->lock);
+	/* push and pull talk to another agent, which may talk back to this
+	 * one: not under the lock */
+	if (!answer && !strcmp(op, "push"))
+		answer = op_push(a, req, vm);
+	else if (!answer && !strcmp(op, "pull"))
+		answer = op_pull(a, req, vm);
+	if (!answer)
+		answer = answer_error("unknown op '%s'", op);
+	return answer;
+}
