@@ -8,6 +8,7 @@
 
 #include "conntrack.h"
 #include "nftstate.h"
+#include "scope.h"
 
 #define TICKET_TTL_US (30 * G_USEC_PER_SEC)
 
@@ -15,12 +16,17 @@
  * struct ticket - a transfer another agent may make here, once.
  * @vm: the VM it is for.
  * @allow: "import" (the other pushes) or "export" (the other pulls).
+ * @macs: the VM's MACs, as the manager named them: all the ticket lets
+ *        the other agent touch (scope.h).
+ * @ips: the VM's addresses, if the manager named any.
  * @key: its key.
  * @expires: monotonic µs after which it is forgotten.
  */
 struct ticket {
 	char *vm;
 	char *allow;
+	char **macs;
+	char **ips;
 	uint8_t key[TLSPSK_KEY_LEN];
 	gint64 expires;
 };
@@ -38,6 +44,8 @@ static void ticket_free(gpointer p)
 
 	g_free(t->vm);
 	g_free(t->allow);
+	g_strfreev(t->macs);
+	g_strfreev(t->ips);
 	memset(t->key, 0, sizeof(t->key));
 	g_free(t);
 }
@@ -345,6 +353,13 @@ static char *op_ticket(struct agent *a, JsonObject *req, const char *vm)
 	t = g_new0(struct ticket, 1);
 	t->vm = g_strdup(vm);
 	t->allow = g_strdup(allow);
+	{
+		g_autofree const char **macs = strv_member(req, "macs");
+		g_autofree const char **ips = strv_member(req, "ips");
+
+		t->macs = g_strdupv((char **)macs);
+		t->ips = g_strdupv((char **)ips);
+	}
 	memcpy(t->key, key, TLSPSK_KEY_LEN);
 	memset(key, 0, len);
 	t->expires = g_get_monotonic_time() + TICKET_TTL_US;
@@ -517,6 +532,21 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 			g_mutex_unlock(&a->lock);
 			g_warning("%s may not %s %s", identity, op, vm);
 			return answer_error("%s: not allowed for this ticket", op);
+		}
+		/* what it may touch: the ticket's MACs, not what it names */
+		if (!strcmp(op, "export")) {
+			json_object_set_array_member(req, "macs",
+						     strv_array((const char *const *)t->macs));
+			json_object_remove_member(req, "ips");
+		} else if (json_object_has_member(req, "state") &&
+			   JSON_NODE_HOLDS_OBJECT(json_object_get_member(req, "state"))) {
+			unsigned int n = scope_state(json_object_get_object_member(req, "state"),
+						     (const char *const *)t->macs,
+						     (const char *const *)t->ips);
+
+			if (n)
+				g_warning("%s: %u objects of its import of %s are not the VM's: dropped",
+					  identity, n, vm);
 		}
 		g_hash_table_remove(a->active, identity);
 	}
