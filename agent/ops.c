@@ -288,6 +288,15 @@ static char *op_import(struct agent *a, JsonObject *req, const char *vm)
 	if (!state)
 		return answer_error("import of %s: no state", vm);
 	stats = json_object_new();
+	{
+		/* the manager names the VM's MACs (fetch mode): nothing else */
+		g_autofree const char **macs = strv_member(req, "macs");
+		static const char *const none[] = { NULL };
+
+		if (*macs)
+			json_object_set_int_member(stats, "scope-dropped",
+						   scope_state(state, macs, none));
+	}
 	if (!import_state(a, vm, state,
 			  json_object_get_boolean_member_with_default(req, "announce", FALSE),
 			  stats, &err)) {
