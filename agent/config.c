@@ -38,7 +38,7 @@ static const struct kt_key keys[] = {
 	KEY("timeout-ms", KT_UINT, timeout_ms, "5000", 100, 600000,
 	    "Bound of every exchange with the manager or another agent."),
 	KEY("max-entries", KT_UINT, max_entries, "100000", 1, 10000000,
-	    "Most conntrack entries of one VM moved at once (more are skipped and counted)."),
+	    "Most conntrack entries of one VM exported or imported at once (more are skipped on export, refused on import, and counted)."),
 	KEY("max-connections", KT_UINT, max_connections, "16", 1, 1024,
 	    "Most connections handled at once; more are closed at once."),
 };

@@ -236,13 +236,24 @@ static bool import_state(struct agent *a, const char *vm, JsonObject *state,
 	struct ct_result cr = { 0 };
 	struct nft_result nr;
 	gint64 t0 = g_get_monotonic_time();
+	unsigned int over = 0;
 
 	/* the binding first: a handful of objects that let all of the VM's
 	 * traffic through the source guard, then its connections */
 	if (!nfts_import(a->c, state, &nr, error))
 		return false;
+	/* this host's share of its table for one VM (max-entries): what is
+	 * over it is refused, counted like entries the kernel refuses */
+	if (ct && json_array_get_length(ct) > a->c->max_entries) {
+		over = json_array_get_length(ct) - a->c->max_entries;
+		while (json_array_get_length(ct) > a->c->max_entries)
+			json_array_remove_element(ct, json_array_get_length(ct) - 1);
+		g_warning("import of %s: %u conntrack entries over max-entries %u refused", vm,
+			  over, a->c->max_entries);
+	}
 	if (ct && !ct_import(ct, &cr, error))
 		return false;
+	cr.failed += over;
 	json_object_set_int_member(stats, "conntrack-created", cr.entries);
 	json_object_set_int_member(stats, "conntrack-updated", cr.updated);
 	json_object_set_int_member(stats, "conntrack-failed", cr.failed);

@@ -22,7 +22,10 @@
 #                             and replayed agent sessions are refused; the
 #                             destination's agent is down: the migration
 #                             completes and the manager says what did not
-#                             move)
+#                             move), full (the destination takes only 20
+#                             entries of the VM's 300: the migration
+#                             completes, the manager says how many were
+#                             refused)
 #
 # Asserts, with state migration: the migration completes; the TCP
 # connection stays open and no gap exceeds the stop window + 1 s; the
@@ -39,7 +42,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=${TEST_NAME:-netstate}
 . "$TOP/tests/e2e/lib.sh"
 
-CASES=${NETSTATE_CASES:-none fetch pull push faults}
+CASES=${NETSTATE_CASES:-none fetch pull push faults full}
 if [ $# -eq 0 ] && [ -z "${LAB_NAME:-}" ]; then
 	for c in $CASES; do
 		"$0" "$c" || exit 1
@@ -48,7 +51,7 @@ if [ $# -eq 0 ] && [ -z "${LAB_NAME:-}" ]; then
 	exit 0
 fi
 CASE=${1:?case}
-case "$CASE" in none|fetch|pull|push|faults) ;; *) fail "unknown case '$CASE'" ;; esac
+case "$CASE" in none|fetch|pull|push|faults|full) ;; *) fail "unknown case '$CASE'" ;; esac
 export LAB_FIREWALL=1
 TEST_NAME=netstate-$CASE
 e2e_start "ns$CASE" "$0" "$@"
@@ -101,7 +104,7 @@ agent = $LAB_MIG_SRC_IP:7795
 type = nftables
 agent = $LAB_MIG_DST_IP:7795
 [transfer host-a host-b]
-mode = $(case $CASE in none|faults) echo fetch ;; *) echo "$CASE" ;; esac)
+mode = $(case $CASE in none|faults|full) echo fetch ;; *) echo "$CASE" ;; esac)
 EOF
 conf=
 [ "$CASE" = none ] || conf="topology-file=$RUN/topology.conf"
@@ -118,6 +121,7 @@ start_agent() {
 	key-file=$RUN/$dev.key
 	snoop=br0
 	announce-command=ip -n $LAB_CLI route replace \$MIG_IPS/32 via $up
+	$([ "$CASE" = full ] && [ "$dev" = fw-b ] && echo max-entries=20)
 	EOF
 	ip netns exec "$ns" "$MIG_AGENT" -c "$RUN/$dev.conf" -d > "$RUN/$dev.log" 2>&1 &
 	echo $! > "$RUN/$dev.bgpid"
@@ -162,6 +166,7 @@ has_binding "$LAB_HV" || fail "host A's agent did not snoop the guest's binding 
 # before the registration, whose precopy phase moves the bulk
 OTHER_IP=${LAB_GUEST_IP%.*}.50
 OTHERS=${NETSTATE_OTHERS:-100}
+[ "$CASE" != full ] || NETSTATE_ENTRIES=300
 if [ "${NETSTATE_ENTRIES:-0}" -gt 0 ]; then
 	ip netns exec "$LAB_HV" "$BUILD/bin/mig-ctfill" "$LAB_GUEST_IP" "$LAB_CLI_IP" \
 		"$NETSTATE_ENTRIES" > /dev/null || fail "mig-ctfill of $NETSTATE_ENTRIES entries failed"
@@ -242,6 +247,14 @@ if [ -n "${NETSTATE_RESULT:-}" ]; then
 fi
 [ "$others_a" -ge "$OTHERS" ] || fail "the other VM's entries left A ($others_a of $OTHERS there)"
 [ "$others_b" = 0 ] || fail "$others_b entries of the other VM were moved to B"
+if [ "$CASE" = full ]; then
+	jq -e '[.netstate[] | select(.phase == "precopy" and .result == "failed" and .failed >= 280
+		and (.error | test("refused")))] | length == 1' "$RUN/show.json" > /dev/null ||
+		fail "the manager does not say that the destination refused entries: $(jq -c .netstate "$RUN/show.json")"
+	grep -q 'over max-entries 20 refused' "$RUN/fw-b.log" || fail "fw-b's agent did not log the refused entries"
+	log "PASS: full: the migration completed; the manager reports: $(jq -r '[.netstate[] | "\(.phase) \(.result): \(.error)"] | join("; ")' "$RUN/show.json")"
+	exit 0
+fi
 if [ "$CASE" = faults ]; then
 	jq -e '[.netstate[] | select(.phase == "suspend" and .result == "failed" and (.error | test("fw-b")))] | length == 1' \
 		"$RUN/show.json" > /dev/null || fail "the manager does not say that the state did not reach fw-b: $(jq -c .netstate "$RUN/show.json")"
