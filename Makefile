@@ -147,9 +147,13 @@ $(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in | qemu
 
 all: qemu $(BUILD)/bin/qemu-system-x86_64 $(BUILD)/bin/qemu-stock tools guest
 
-tools: $(HOST_TOOLS)
+# The programs and the unit tests are independent compiler runs: in
+# parallel (QEMU's ninja is parallel on its own).
+tools:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(HOST_TOOLS)
 
-check: all $(UNIT_TESTS) qemu-tests fuzz
+check: all qemu-tests
+	@$(MAKE) --no-print-directory -j$(JOBS) $(UNIT_TESTS) fuzz
 	@UNIT_TESTS="$(UNIT_TESTS)" E2E_TESTS="$(E2E_TESTS)" BUILD=$(abspath $(BUILD)) \
 		FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		INSTALL_FILES="$(INSTALL_FILES)" \

@@ -6,10 +6,11 @@
 #
 #   config.c (its keys), conntrack.c (libnetfilter_conntrack), nftstate.c
 #   (libnftables: bindings and counters), snoop.c (DHCP snooping), ops.c
-#   (the requests), server.c (TLS-PSK sessions), main.c
+#   (the requests), scope.c (a ticket's state to its VM), server.c
+#   (TLS-PSK sessions), main.c
 
 AGENT_SRCS := agent/config.c agent/conntrack.c agent/nftstate.c agent/snoop.c \
-	agent/ops.c agent/server.c
+	agent/ops.c agent/scope.c agent/server.c
 AGENT_HDRS := $(wildcard agent/*.h)
 AGENT_CFLAGS = $(LIB_CFLAGS) -Iagent -DMIG_VERSION='"$(MIG_VERSION)"' \
 	-DG_LOG_DOMAIN='"mig-agent"' -DG_LOG_USE_STRUCTURED \

@@ -29,6 +29,8 @@ static const struct kt_key keys[] = {
 	    "Its chain of per-VM counter rules; the agent adds and removes the rules in it."),
 	KEY("snoop", KT_STR, snoop, "", 0, 0,
 	    "Interface on which DHCP replies are snooped into the bindings set (the VMs' bridge); empty = off."),
+	KEY("snoop-trust", KT_STR, snoop_trust, "host", 0, 0,
+	    "Whose DHCP replies are believed: host (only those this host sends, from its own DHCP server; a guest cannot forge a binding) or any (also those received on the interface, for a DHCP server elsewhere)."),
 	KEY("announce-command", KT_STR, announce_cmd, "", 0, 0,
 	    "Command run (sh -c) after a VM's state was imported here, with MIG_VM, MIG_IPS and MIG_MACS set; empty = none."),
 	KEY("withdraw-command", KT_STR, withdraw_cmd, "", 0, 0,
@@ -36,7 +38,7 @@ static const struct kt_key keys[] = {
 	KEY("timeout-ms", KT_UINT, timeout_ms, "5000", 100, 600000,
 	    "Bound of every exchange with the manager or another agent."),
 	KEY("max-entries", KT_UINT, max_entries, "100000", 1, 10000000,
-	    "Most conntrack entries of one VM moved at once (more are skipped and counted)."),
+	    "Most conntrack entries of one VM exported or imported at once (more are skipped on export, refused on import, and counted)."),
 	KEY("max-connections", KT_UINT, max_connections, "16", 1, 1024,
 	    "Most connections handled at once; more are closed at once."),
 };
@@ -60,7 +62,12 @@ static bool load(struct agent_config *c, GKeyFile *kf, GError **error)
 	}
 	if (!kt_load(keys, G_N_ELEMENTS(keys), kf, GROUP, c, error))
 		return false;
-	if (!c->name || strlen(c->name) > 64 || strpbrk(c->name, " \t:/")) {
+	if (strcmp(c->snoop_trust, "host") && strcmp(c->snoop_trust, "any")) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "key 'snoop-trust': host or any");
+		return false;
+	}
+	if (!c->name || strlen(c->name) > 64 || strpbrk(c->name, " \t:/\"\\")) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "key 'name': required, at most 64 characters, no blanks, ':' or '/'");
 		return false;

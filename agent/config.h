@@ -31,6 +31,7 @@
  * @counters_chain: its chain of the per-VM counter rules (the agent owns
  *                  the rules in it).
  * @snoop: interface on which DHCP replies are snooped; NULL = off.
+ * @snoop_trust: "host" (only replies this host sends) or "any".
  * @announce_cmd: command run after an import, NULL = none.
  * @withdraw_cmd: command run after a delete, NULL = none.
  * @timeout_ms: bound of every exchange with the manager or an agent.
@@ -47,6 +48,7 @@ struct agent_config {
 	char *bindings_set;
 	char *counters_chain;
 	char *snoop;
+	char *snoop_trust;
 	char *announce_cmd;
 	char *withdraw_cmd;
 	unsigned int timeout_ms;

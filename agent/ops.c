@@ -8,6 +8,7 @@
 
 #include "conntrack.h"
 #include "nftstate.h"
+#include "scope.h"
 
 #define TICKET_TTL_US (30 * G_USEC_PER_SEC)
 
@@ -15,12 +16,17 @@
  * struct ticket - a transfer another agent may make here, once.
  * @vm: the VM it is for.
  * @allow: "import" (the other pushes) or "export" (the other pulls).
+ * @macs: the VM's MACs, as the manager named them: all the ticket lets
+ *        the other agent touch (scope.h).
+ * @ips: the VM's addresses, if the manager named any.
  * @key: its key.
  * @expires: monotonic µs after which it is forgotten.
  */
 struct ticket {
 	char *vm;
 	char *allow;
+	char **macs;
+	char **ips;
 	uint8_t key[TLSPSK_KEY_LEN];
 	gint64 expires;
 };
@@ -38,6 +44,8 @@ static void ticket_free(gpointer p)
 
 	g_free(t->vm);
 	g_free(t->allow);
+	g_strfreev(t->macs);
+	g_strfreev(t->ips);
 	memset(t->key, 0, sizeof(t->key));
 	g_free(t);
 }
@@ -228,13 +236,24 @@ static bool import_state(struct agent *a, const char *vm, JsonObject *state,
 	struct ct_result cr = { 0 };
 	struct nft_result nr;
 	gint64 t0 = g_get_monotonic_time();
+	unsigned int over = 0;
 
 	/* the binding first: a handful of objects that let all of the VM's
 	 * traffic through the source guard, then its connections */
 	if (!nfts_import(a->c, state, &nr, error))
 		return false;
+	/* this host's share of its table for one VM (max-entries): what is
+	 * over it is refused, counted like entries the kernel refuses */
+	if (ct && json_array_get_length(ct) > a->c->max_entries) {
+		over = json_array_get_length(ct) - a->c->max_entries;
+		while (json_array_get_length(ct) > a->c->max_entries)
+			json_array_remove_element(ct, json_array_get_length(ct) - 1);
+		g_warning("import of %s: %u conntrack entries over max-entries %u refused", vm,
+			  over, a->c->max_entries);
+	}
 	if (ct && !ct_import(ct, &cr, error))
 		return false;
+	cr.failed += over;
 	json_object_set_int_member(stats, "conntrack-created", cr.entries);
 	json_object_set_int_member(stats, "conntrack-updated", cr.updated);
 	json_object_set_int_member(stats, "conntrack-failed", cr.failed);
@@ -280,6 +299,15 @@ static char *op_import(struct agent *a, JsonObject *req, const char *vm)
 	if (!state)
 		return answer_error("import of %s: no state", vm);
 	stats = json_object_new();
+	{
+		/* the manager names the VM's MACs (fetch mode): nothing else */
+		g_autofree const char **macs = strv_member(req, "macs");
+		static const char *const none[] = { NULL };
+
+		if (*macs)
+			json_object_set_int_member(stats, "scope-dropped",
+						   scope_state(state, macs, none));
+	}
 	if (!import_state(a, vm, state,
 			  json_object_get_boolean_member_with_default(req, "announce", FALSE),
 			  stats, &err)) {
@@ -345,6 +373,13 @@ static char *op_ticket(struct agent *a, JsonObject *req, const char *vm)
 	t = g_new0(struct ticket, 1);
 	t->vm = g_strdup(vm);
 	t->allow = g_strdup(allow);
+	{
+		g_autofree const char **macs = strv_member(req, "macs");
+		g_autofree const char **ips = strv_member(req, "ips");
+
+		t->macs = g_strdupv((char **)macs);
+		t->ips = g_strdupv((char **)ips);
+	}
 	memcpy(t->key, key, TLSPSK_KEY_LEN);
 	memset(key, 0, len);
 	t->expires = g_get_monotonic_time() + TICKET_TTL_US;
@@ -517,6 +552,21 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 			g_mutex_unlock(&a->lock);
 			g_warning("%s may not %s %s", identity, op, vm);
 			return answer_error("%s: not allowed for this ticket", op);
+		}
+		/* what it may touch: the ticket's MACs, not what it names */
+		if (!strcmp(op, "export")) {
+			json_object_set_array_member(req, "macs",
+						     strv_array((const char *const *)t->macs));
+			json_object_remove_member(req, "ips");
+		} else if (json_object_has_member(req, "state") &&
+			   JSON_NODE_HOLDS_OBJECT(json_object_get_member(req, "state"))) {
+			unsigned int n = scope_state(json_object_get_object_member(req, "state"),
+						     (const char *const *)t->macs,
+						     (const char *const *)t->ips);
+
+			if (n)
+				g_warning("%s: %u objects of its import of %s are not the VM's: dropped",
+					  identity, n, vm);
 		}
 		g_hash_table_remove(a->active, identity);
 	}

@@ -29,6 +29,7 @@ struct snoop {
 	int stop_pipe[2];
 	GThread *thread;
 	volatile unsigned int acks;
+	volatile unsigned int untrusted; /* replies not sent by this host */
 };
 
 /* tcpdump -dd 'ip and udp src port 67 and udp dst port 68' */
@@ -96,6 +97,8 @@ static gpointer run(gpointer data)
 	for (;;) {
 		struct pollfd p[2] = { { s->fd, POLLIN, 0 }, { s->stop_pipe[0], POLLIN, 0 } };
 		struct snoop_ack ack;
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
 		ssize_t n;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -104,10 +107,17 @@ static gpointer run(gpointer data)
 			break;
 		if (!(p[0].revents & POLLIN))
 			continue;
-		n = recv(s->fd, buf, sizeof(buf), 0);
+		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		if (n > 0 && snoop_parse(buf, (size_t)n, &ack)) {
 			g_autoptr(GError) err = NULL;
 			unsigned int lease = ack.lease_s ? ack.lease_s : 3600;
+
+			if (from.sll_pkttype != PACKET_OUTGOING && strcmp(s->c->snoop_trust, "any")) {
+				s->untrusted++;
+				g_warning("snoop: DHCPACK %s -> %s not sent by this host: ignored "
+					  "(snoop-trust=host; %u so far)", ack.mac, ack.ip, s->untrusted);
+				continue;
+			}
 
 			if (nfts_bind(s->c, ack.mac, ack.ip, lease, &err)) {
 				s->acks++;

@@ -107,7 +107,7 @@
 	X(NETSTATE_TRANSFERS, "netstate-transfers", CTR_BOTH, "netstate_transfers_total", "result=\"ok\"", \
 	  "netstate", "transfers", "Network-state transfers (conntrack, bindings, counters) by result.") \
 	X(NETSTATE_FAILURES, "netstate-failures", CTR_BOTH, "netstate_transfers_total", "result=\"failed\"", \
-	  "netstate", "failures", "Network-state transfers (conntrack, bindings, counters) by result.") \
+	  "netstate", "failures", NULL) \
 	X(NETSTATE_TIMEOUTS, "netstate-timeouts", CTR_BOTH, "netstate_timeouts_total", NULL, \
 	  "netstate", "timeouts", "DRAINED sent without the network state after netstate-wait-ms.") \
 	X(NETSTATE_ENTRIES, "netstate-entries", CTR_BOTH, "netstate_entries_total", NULL, \

@@ -164,6 +164,7 @@ void mgr_vm_remove(struct mgr *m, struct mig_vm *vm)
 	mgr_heap_set(m->heap, vm, G_MAXINT64);
 	if (vm->registered)
 		m->state_dirty = true;
+	mgr_hook(m, vm, MGR_EV_FORGOTTEN);
 	vmtable_remove(m->vms, vm);
 	mgr_count(m, NULL, CTR_VMS_FORGOTTEN, 1);
 }

@@ -117,12 +117,14 @@ struct mgr;
  * @MGR_EV_SUSPENDED: a window opened (SUSPENDING).
  * @MGR_EV_ACTIVATED: the destination runs the VM (ACTIVATED).
  * @MGR_EV_ABORTED: the migration failed, the source runs it again.
+ * @MGR_EV_FORGOTTEN: the VM leaves the table (the entry is freed next).
  */
 enum mgr_event {
 	MGR_EV_REGISTERED,
 	MGR_EV_SUSPENDED,
 	MGR_EV_ACTIVATED,
 	MGR_EV_ABORTED,
+	MGR_EV_FORGOTTEN,
 };
 
 /**

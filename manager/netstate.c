@@ -58,6 +58,7 @@ struct ns_vm {
 	struct ns_result r[NS_N_PHASES];
 	bool copied; /* something was imported at the destination */
 	bool precopied; /* a precopy is in place for the next window */
+	bool queued;    /* a copy is queued or running (an abort must follow it) */
 };
 
 /**
@@ -360,6 +361,8 @@ static gboolean job_done(gpointer data)
 	if (j->phase == NS_PRECOPY)
 		v->precopied = j->r.ok;
 	if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
+		v->queued = false;
+	if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
 		v->precopied = false;
 	if (j->r.ok)
 		g_info("vm %s: network state %s (%s, %s -> %s): %" G_GINT64_FORMAT
@@ -384,13 +387,15 @@ out:
 	return G_SOURCE_REMOVE;
 }
 
-/* The hosts of the VM's move: registered, else from its QEMUs' addresses. */
+/* A host of the VM's move: where its QEMU talks from when known (the
+ * source from SUSPENDING, the destination from ACTIVATED), else the one
+ * registered (migctl register --src-host/--dest-host). */
 static const struct topo_host *host_of(struct netstate *n, const char *reg,
 				       const struct mig_addr *qemu)
 {
-	if (*reg)
-		return topo_host(n->t, reg);
-	return qemu->len ? topo_host_of(n->t, qemu) : NULL;
+	const struct topo_host *h = qemu->len ? topo_host_of(n->t, qemu) : NULL;
+
+	return h ? h : *reg ? topo_host(n->t, reg) : NULL;
 }
 
 static GPtrArray *macs_of(const struct mig_vm *vm)
@@ -420,17 +425,30 @@ static void skip(struct netstate *n, struct mig_vm *vm, enum ns_phase ph, const 
 static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph,
 		      bool in_place)
 {
-	const struct topo_host *src = host_of(n, vm->src_host, &vm->control_src);
-	const struct topo_host *dst = host_of(n, vm->dest_host, &vm->control_dst);
+	static const struct mig_addr unknown;
+	/* a precopy has only the registration; the QEMUs' addresses of an
+	 * earlier move say nothing of the next */
+	const struct topo_host *src = host_of(n, vm->src_host,
+					      ph == NS_PRECOPY ? &unknown : &vm->control_src);
+	const struct topo_host *dst = host_of(n, vm->dest_host,
+					      ph == NS_ACTIVATE || ph == NS_ABORT ?
+					      &vm->control_dst : &unknown);
 	struct ns_job *j;
 
+	/* a destination registered for an earlier move (the VM comes back) */
+	if (ph == NS_SUSPEND && dst == src)
+		dst = NULL;
 	if (!src || !dst) {
 		if (ph != NS_PRECOPY)
 			skip(n, vm, ph, !src ? "the source host is not in the topology"
 					     : "the destination host is not known yet");
 		return false;
 	}
-	if (src == dst || !src->device || !dst->device || src->device == dst->device) {
+	if (!src->device || !dst->device) {
+		skip(n, vm, ph, "a host of the move has no gateway device in the topology");
+		return false;
+	}
+	if (src == dst || src->device == dst->device) {
 		skip(n, vm, ph, "source and destination share their gateway device: nothing to move");
 		return false;
 	}
@@ -460,6 +478,8 @@ static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph,
 		n->running++;
 		g_thread_pool_push(n->fast, an, NULL);
 	}
+	if (ph == NS_PRECOPY || ph == NS_SUSPEND)
+		ns_vm_of(n, vm->uuid)->queued = true;
 	n->running++;
 	g_thread_pool_push(n->worker, j, NULL);
 	return true;
@@ -492,9 +512,14 @@ static void on_event(void *data, struct mgr *m, struct mig_vm *vm, enum mgr_even
 			mgr_netstate_hold(m, vm);
 		break;
 	case MGR_EV_ABORTED:
+		/* after the copies queued before it (one worker, in order) */
 		v = ns_vm_of(n, vm->uuid);
-		if (v->copied)
+		if (v->copied || v->queued)
 			queue_job(n, vm, NS_ABORT, false);
+		v->precopied = false;
+		break;
+	case MGR_EV_FORGOTTEN:
+		g_hash_table_remove(n->vms, vm->uuid);
 		break;
 	}
 }

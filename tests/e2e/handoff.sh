@@ -8,7 +8,7 @@
 # Lab as in migrate.sh, plus mig-manager in the hypervisor namespace; both
 # QEMUs carry -uuid, the VM key (migctl key) as a secret object and the
 # handoff filter; only the source is told the manager (the destination
-# learns it, and the key, from the stream). The client streams PPS (default 5000) datagrams/s and, with
+# learns it, and the key, from the stream). The client streams PPS (default 3000) datagrams/s and, with
 # TCP_PROBE=1, a TCP stream. Asserts: the
 # migration completes; the guest received every datagram exactly once and
 # in order; the manager saw the VM suspend and activate, buffered frames of
@@ -34,7 +34,7 @@ if [ "${CAPTURE_TAPS:-0}" = 1 ]; then
 	capture_start tap-dst "$LAB_HV" "$LAB_TAP_DST" udp
 fi
 TCP_PROBE=${TCP_PROBE:-0}
-migrate_with_stream "${PPS:-5000}" "${STREAM_SECONDS:-60}"
+migrate_with_stream "${PPS:-3000}" "${STREAM_SECONDS:-60}"
 capture_stop
 print_result "$RUN/result.json" | sed "s/^/[$TEST_NAME] /" >&2
 

@@ -104,7 +104,9 @@ int main(int argc, char **argv)
 			t = -1;
 		}
 		next += PERIOD_NS;
-		while (mono_ns() < next)
-			usleep((useconds_t)((next - mono_ns()) / 1000 + 1));
+		/* one clock read per step: a second one may already be past
+		 * @next, and next - now would wrap into a sleep of an hour */
+		for (uint64_t now = mono_ns(); now < next; now = mono_ns())
+			usleep((useconds_t)((next - now) / 1000 + 1));
 	}
 }

@@ -60,5 +60,16 @@ $(BUILD)/tests/asan/check_tlspsk: tests/unit/check_tlspsk.c $(LIB_SRCS) $(LIB_HD
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(UNIT_SAN) -o $@ $< $(LIB_SRCS) $(UNIT_CHECK_LIBS)
 
-UNIT_TESTS += $(foreach t,proto tlspsk domxml $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
+# check_agent: mig-agent's key table, DHCP snooping parser and ticket scope.
+UNIT_AGENT_SRCS = $(AGENT_SRCS) $(LIB_SRCS)
+$(BUILD)/tests/check_agent: tests/unit/check_agent.c $(UNIT_AGENT_SRCS) $(AGENT_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -DTOP='"$(abspath .)"' -o $@ $< $(UNIT_AGENT_SRCS) \
+		$(UNIT_CHECK_LIBS) $(AGENT_LIBS)
+$(BUILD)/tests/asan/check_agent: tests/unit/check_agent.c $(UNIT_AGENT_SRCS) $(AGENT_HDRS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) $(UNIT_SAN) -DTOP='"$(abspath .)"' -o $@ $< $(UNIT_AGENT_SRCS) \
+		$(UNIT_CHECK_LIBS) $(AGENT_LIBS)
+
+UNIT_TESTS += $(foreach t,proto tlspsk domxml agent $(UNIT_MANAGER),$(BUILD)/tests/check_$(t) \
 	$(BUILD)/tests/asan/check_$(t))
