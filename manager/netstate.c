@@ -341,8 +341,9 @@ static gboolean job_done(gpointer data)
 {
 	struct ns_job *j = data;
 	struct netstate *n = j->n;
-	struct ns_vm *v = ns_vm_of(n, j->uuid);
 	struct mig_vm *vm = vmtable_by_uuid(n->m->vms, j->uuid);
+	/* a VM forgotten meanwhile gets no new record */
+	struct ns_vm *v = vm ? ns_vm_of(n, j->uuid) : NULL;
 
 	if (j->announce_only) {
 		if (j->r.ok)
@@ -353,17 +354,15 @@ static gboolean job_done(gpointer data)
 				  j->r.error);
 		goto out;
 	}
-	v->r[j->phase] = j->r;
-	if (j->phase != NS_ABORT && (j->r.created || j->r.updated || j->r.bindings))
-		v->copied = true;
-	if (j->phase == NS_ABORT)
-		v->copied = false;
-	if (j->phase == NS_PRECOPY)
-		v->precopied = j->r.ok;
-	if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
-		v->queued = false;
-	if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
-		v->precopied = false;
+	if (v) {
+		v->r[j->phase] = j->r;
+		v->copied = j->phase != NS_ABORT &&
+			    (v->copied || j->r.created || j->r.updated || j->r.bindings);
+		if (j->phase == NS_PRECOPY)
+			v->precopied = j->r.ok;
+		if (j->phase == NS_ACTIVATE || j->phase == NS_ABORT)
+			v->queued = v->precopied = false;
+	}
 	if (j->r.ok)
 		g_info("vm %s: network state %s (%s, %s -> %s): %" G_GINT64_FORMAT
 		       " entries, %" G_GINT64_FORMAT " bindings, %" G_GINT64_FORMAT
