@@ -289,6 +289,41 @@ e2e_start() {
 	trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 }
 
+# start_agent NS DEVICE ADDR [CONFIG-LINE...] - a mig-agent in namespace NS
+# for topology device DEVICE, listening on ADDR:7795, with its key from the
+# manager ($RUN/DEVICE.key), the CONFIG-LINEs added to its [agent] group;
+# log $RUN/DEVICE.log, pid $RUN/DEVICE.bgpid (stop_bg stops it)
+start_agent() {
+	local ns=$1 dev=$2 addr=$3 line
+	shift 3
+	[ -f "$RUN/$dev.key" ] || migctl key --device "$dev" --out "$RUN/$dev.key" ||
+		fail "migctl key --device $dev failed"
+	{
+		printf '[agent]\nname=%s\nlisten=%s:7795\nkey-file=%s\n' "$dev" "$addr" "$RUN/$dev.key"
+		for line in "$@"; do
+			[ -z "$line" ] || echo "$line"
+		done
+	} > "$RUN/$dev.conf"
+	ip netns exec "$ns" "$BUILD/bin/mig-agent" -c "$RUN/$dev.conf" -d >> "$RUN/$dev.log" 2>&1 &
+	echo $! > "$RUN/$dev.bgpid"
+	for _ in $(seq 50); do
+		ip netns exec "$ns" ss -ltn | grep "$addr:7795" > /dev/null && return 0
+		kill -0 "$(cat "$RUN/$dev.bgpid")" 2>/dev/null ||
+			fail "mig-agent $dev exited: $(tail -3 "$RUN/$dev.log")"
+		sleep 0.1
+	done
+	fail "mig-agent $dev does not listen after 5 s"
+}
+
+# stop_bg - SIGTERM every background helper whose pid is in $RUN/*.bgpid
+stop_bg() {
+	local f
+	for f in "$RUN"/*.bgpid; do
+		[ -e "$f" ] || continue
+		kill -TERM "$(cat "$f")" 2>/dev/null || true
+	done
+}
+
 # json_get FILE FILTER - jq helper with a clear failure
 json_get() {
 	jq -r "$2" "$1" 2>/dev/null || fail "cannot read '$2' from $1"
