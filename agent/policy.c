@@ -270,6 +270,19 @@ bool policy_acl_valid(JsonNode *acl, unsigned int max, GError **error)
 				    i);
 			return false;
 		}
+		for (unsigned int k = 0; k < json_array_get_length(json_node_get_array(e)); k++) {
+			JsonNode *x = json_array_get_element(json_node_get_array(e), k);
+			JsonObject *xo = JSON_NODE_HOLDS_OBJECT(x) ? json_node_get_object(x) : NULL;
+
+			/* the VM's rules only: no way into another chain */
+			if (xo && (json_object_has_member(xo, "jump") ||
+				   json_object_has_member(xo, "goto"))) {
+				g_set_error(error, POLICY_ERROR, POLICY_ERR_INVALID,
+					    "acl rule %u jumps to another chain (only the VM's own "
+					    "rules move)", i);
+				return false;
+			}
+		}
 		if (cm && !JSON_NODE_HOLDS_NULL(cm) &&
 		    (json_node_get_value_type(cm) != G_TYPE_STRING ||
 		     strlen(json_node_get_string(cm)) > COMMENT_MAX)) {

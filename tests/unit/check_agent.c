@@ -351,7 +351,9 @@ START_TEST(test_policy_acl_valid)
 {
 	static const char *const bad[] = {
 		"{}", "[1]", "[{}]", "[{\"expr\": {}}]", "[{\"expr\": []}]",
-		"[{\"expr\": [{\"drop\": null}], \"comment\": 7}]", NULL,
+		"[{\"expr\": [{\"drop\": null}], \"comment\": 7}]",
+		"[{\"expr\": [{\"jump\": {\"target\": \"vm_other\"}}]}]",
+		"[{\"expr\": [{\"goto\": {\"target\": \"forward\"}}]}]", NULL,
 	};
 	g_autoptr(JsonNode) two = json_from_string("[{\"expr\": [{\"accept\": null}]},"
 						   " {\"expr\": [{\"drop\": null}]}]", NULL);
