@@ -1829,35 +1829,35 @@ fail:
 	return NULL;
 }
 
-JsonObject *policy_export(const struct agent_config *c, const struct policy_req *r,
-			  GError **error)
+typedef JsonObject *(*policy_op)(const struct agent_config *c, const struct policy_req *r,
+				 GError **error);
+
+/* @fn under the lock: one change of the kernel's state at a time. */
+static JsonObject *locked(policy_op fn, const struct agent_config *c,
+			  const struct policy_req *r, GError **error)
 {
 	JsonObject *o;
 
 	g_mutex_lock(&policy_lock);
-	o = do_export(c, r, error);
+	o = fn(c, r, error);
 	g_mutex_unlock(&policy_lock);
 	return o;
+}
+
+JsonObject *policy_export(const struct agent_config *c, const struct policy_req *r,
+			  GError **error)
+{
+	return locked(do_export, c, r, error);
 }
 
 JsonObject *policy_apply(const struct agent_config *c, const struct policy_req *r,
 			 GError **error)
 {
-	JsonObject *o;
-
-	g_mutex_lock(&policy_lock);
-	o = do_apply(c, r, error);
-	g_mutex_unlock(&policy_lock);
-	return o;
+	return locked(do_apply, c, r, error);
 }
 
 JsonObject *policy_remove(const struct agent_config *c, const struct policy_req *r,
 			  GError **error)
 {
-	JsonObject *o;
-
-	g_mutex_lock(&policy_lock);
-	o = do_remove(c, r, error);
-	g_mutex_unlock(&policy_lock);
-	return o;
+	return locked(do_remove, c, r, error);
 }

@@ -289,6 +289,29 @@ e2e_start() {
 	trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 }
 
+# two_host_topology FILE DEVICE-A DEVICE-B [MODE] - the manager's topology
+# file of a two-host lab: host-a ($LAB_MIG_SRC_IP) and host-b
+# ($LAB_MIG_DST_IP), their devices' agents on port 7795 of the same
+# addresses, and the transfer mode from A to B (default fetch)
+two_host_topology() {
+	cat > "$1" <<-EOF
+	[host host-a]
+	addresses = $LAB_MIG_SRC_IP
+	device = $2
+	[host host-b]
+	addresses = $LAB_MIG_DST_IP
+	device = $3
+	[device $2]
+	type = nftables
+	agent = $LAB_MIG_SRC_IP:7795
+	[device $3]
+	type = nftables
+	agent = $LAB_MIG_DST_IP:7795
+	[transfer host-a host-b]
+	mode = ${4:-fetch}
+	EOF
+}
+
 # start_agent NS DEVICE ADDR [CONFIG-LINE...] - a mig-agent in namespace NS
 # for topology device DEVICE, listening on ADDR:7795, with its key from the
 # manager ($RUN/DEVICE.key), the CONFIG-LINEs added to its [agent] group;

@@ -301,20 +301,7 @@ log "libvirtd A ($LV_A_NS, pid $LV_A_PID, $LV_A_TCP) and B ($LV_B_NS, pid $LV_B_
 
 # mig-manager on host A, reachable from host B over the migration link,
 # with the two hosts' agents (provisioning)
-cat > "$RUN/topology.conf" <<EOF
-[host host-a]
-addresses = $LAB_MIG_SRC_IP
-device = agent-a
-[host host-b]
-addresses = $LAB_MIG_DST_IP
-device = agent-b
-[device agent-a]
-type = nftables
-agent = $LAB_MIG_SRC_IP:7795
-[device agent-b]
-type = nftables
-agent = $LAB_MIG_DST_IP:7795
-EOF
+two_host_topology "$RUN/topology.conf" agent-a agent-b
 MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
 start_agent "$LAB_HV" agent-a "$LAB_MIG_SRC_IP"
 start_agent "$LAB_DST" agent-b "$LAB_MIG_DST_IP"

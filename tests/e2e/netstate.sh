@@ -82,22 +82,8 @@ ip netns exec "$LAB_CLI" python3 "$TOP/tests/e2e/talk-peer.py" "$LAB_CLI_IP" "$R
 	2> "$RUN/talk.err" &
 echo $! > "$RUN/talk.bgpid"
 
-cat > "$RUN/topology.conf" <<EOF
-[host host-a]
-addresses = $LAB_MIG_SRC_IP
-device = fw-a
-[host host-b]
-addresses = $LAB_MIG_DST_IP
-device = fw-b
-[device fw-a]
-type = nftables
-agent = $LAB_MIG_SRC_IP:7795
-[device fw-b]
-type = nftables
-agent = $LAB_MIG_DST_IP:7795
-[transfer host-a host-b]
-mode = $(case $CASE in none|faults|full) echo fetch ;; *) echo "$CASE" ;; esac)
-EOF
+two_host_topology "$RUN/topology.conf" fw-a fw-b \
+	"$(case $CASE in none|faults|full) echo fetch ;; *) echo "$CASE" ;; esac)"
 conf=
 [ "$CASE" = none ] || conf="topology-file=$RUN/topology.conf"
 MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF=$conf start_manager

@@ -79,20 +79,7 @@ fnv1a() {
 MINOR=$(printf '%x' $((0x100 + $(fnv1a "$VM") % 0xfe00)))
 
 # --- the manager and the agents ---------------------------------------------------
-cat > "$RUN/topology.conf" <<EOF
-[host host-a]
-addresses = $LAB_MIG_SRC_IP
-device = agent-a
-[host host-b]
-addresses = $LAB_MIG_DST_IP
-device = agent-b
-[device agent-a]
-type = nftables
-agent = $LAB_MIG_SRC_IP:7795
-[device agent-b]
-type = nftables
-agent = $LAB_MIG_DST_IP:7795
-EOF
+two_host_topology "$RUN/topology.conf" agent-a agent-b
 MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
 
 start_agent "$LAB_HV" agent-a "$LAB_MIG_SRC_IP"
@@ -143,9 +130,9 @@ rule_packets() {
 has_vm() {
 	local ns=$1 what=
 	ip netns exec "$ns" nft list chain bridge mig_policy "vm_$VM" > /dev/null 2>&1 && what+="chain "
-	ip netns exec "$ns" nft list ruleset 2>/dev/null | grep -q "mig-vm $VM" && what+="jump "
+	ip netns exec "$ns" nft list ruleset 2>/dev/null | grep "mig-vm $VM" > /dev/null && what+="jump "
 	ip -n "$ns" link show mvx100 > /dev/null 2>&1 && what+="mvx100 "
-	tc -n "$ns" class show dev "$2" 2>/dev/null | grep -q "1:$MINOR " && what+="class "
+	tc -n "$ns" class show dev "$2" 2>/dev/null | grep "1:$MINOR " > /dev/null && what+="class "
 	echo "$what"
 	[ -n "$what" ]
 }
@@ -204,7 +191,7 @@ if [ "$CASE" = refuse ]; then
 	}
 	EOF
 	prepare_expect 4 conflict
-	ip netns exec "$LAB_DST" nft list chain bridge mig_policy "vm_$VM" | grep -q "dport 9 drop" ||
+	ip netns exec "$LAB_DST" nft list chain bridge mig_policy "vm_$VM" | grep "dport 9 drop" > /dev/null ||
 		fail "B's own conflicting chain was changed"
 	ip -n "$LAB_DST" link show mvx100 > /dev/null 2>&1 && fail "B created mvx100 although it refused"
 	ip netns exec "$LAB_DST" nft delete table bridge mig_policy
@@ -328,7 +315,7 @@ log "at B: 7779 blocked (0 of 200, counted $((blk1 - blk0))); rate $bps bit/s fo
 [ "$bps" -ge $((RATE_BPS * 90 / 100)) ] && [ "$bps" -le $((RATE_BPS * 110 / 100)) ] ||
 	fail "the rate at B is $bps bit/s, not within 10% of $RATE_BPS"
 # the tenant reaches the guest over B's channel
-bridge -n "$LAB_CLI" fdb show dev vx100 | grep -i "$GUEST_MAC" | grep -q "dst $LAB_UL_DST_IP" ||
+bridge -n "$LAB_CLI" fdb show dev vx100 | grep -i "$GUEST_MAC" | grep "dst $LAB_UL_DST_IP" > /dev/null ||
 	fail "the tenant's VXLAN does not reach the guest via B: $(bridge -n "$LAB_CLI" fdb show dev vx100 | grep -i "$GUEST_MAC")"
 if left=$(has_vm "$LAB_HV" "$LAB_TAP_SRC"); then
 	fail "A keeps the VM's $left after the migration"
