@@ -338,6 +338,17 @@ start_agent() {
 	fail "mig-agent $dev does not listen after 5 s"
 }
 
+# psk_try NS ADDR IDENTITY KEY-HEX [REQUEST] - a TLS-PSK session to the
+# agent at ADDR:7795 from namespace NS (gnutls-cli) that sends REQUEST
+# (default a hello); 0 if the handshake succeeded and the agent answered
+# ok (its answer in $RUN/psk.out)
+psk_try() {
+	echo "${5:-{\"op\": \"hello\"\}}" | timeout 5 ip netns exec "$1" gnutls-cli --logfile=/dev/null \
+		--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK' \
+		--pskusername "$3" --pskkey "$4" --port 7795 "${2}" > "$RUN/psk.out" 2>&1 &&
+		grep '"ok": true' "$RUN/psk.out" > /dev/null
+}
+
 # stop_bg - SIGTERM every background helper whose pid is in $RUN/*.bgpid
 stop_bg() {
 	local f

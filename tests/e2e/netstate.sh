@@ -98,13 +98,6 @@ start_agent_fw() {
 start_agent_fw "$LAB_HV" fw-a "$LAB_MIG_SRC_IP" "$LAB_UP_SRC_IP"
 start_agent_fw "$LAB_DST" fw-b "$LAB_MIG_DST_IP" "$LAB_UP_DST_IP"
 
-# psk_try NS ADDR IDENTITY KEY-HEX - a TLS-PSK session attempt (gnutls-cli); 0 if the handshake succeeded
-psk_try() {
-	echo '{"op": "hello"}' | timeout 5 ip netns exec "$1" gnutls-cli --logfile=/dev/null \
-		--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK' \
-		--pskusername "$3" --pskkey "$4" --port 7795 "${2}" > "$RUN/psk.out" 2>&1 &&
-		grep -q '"ok": true' "$RUN/psk.out"
-}
 if [ "$CASE" = faults ]; then
 	command -v gnutls-cli > /dev/null || fail "gnutls-cli not found (package gnutls-bin, scripts/debian-packages)"
 	right=$(od -An -tx1 -v "$RUN/fw-b.key" | tr -d ' \n')

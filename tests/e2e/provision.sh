@@ -27,7 +27,9 @@
 #             channel left
 #     none    the same migration without provisioning: the guest is
 #             unreachable at B (the test shows the difference)
-#     refuse  the destination refuses (a conflicting chain at B; the
+#     refuse  forged policy-apply messages (a wrong key, host A's key, an
+#             unknown ticket) are refused; the destination refuses (a
+#             conflicting chain at B; the
 #             channel's probe fails; B's agent is down; the migration
 #             channel is too small): each time migctl prepare exits with
 #             its status (4 refused, 5 unreachable) and says why, B has
@@ -182,6 +184,21 @@ b_clean() {
 }
 
 if [ "$CASE" = refuse ]; then
+	# 0. forged VM migration messages: a wrong key, host A's key, an unknown
+	# ticket (the right key's hello is the probe's own check)
+	command -v gnutls-cli > /dev/null || fail "gnutls-cli not found (package gnutls-bin, scripts/debian-packages)"
+	hexkey() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+	forged='{"op":"policy-apply","vm":"'$VM'","macs":["'$GUEST_MAC'"],"policy":{"vm":"'$VM'","acl":[{"expr":[{"accept":null}]}],"rate":{"in":null,"out":null},"segment":null}}'
+	psk_try "$LAB_HV" "$LAB_MIG_DST_IP" manager "$(hexkey "$RUN/agent-b.key")" ||
+		fail "agent-b refused the manager's own key (the probe itself is broken): $(tail -3 "$RUN/psk.out")"
+	psk_try "$LAB_HV" "$LAB_MIG_DST_IP" manager "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
+		"$forged" && fail "agent-b took a policy-apply under a wrong key"
+	psk_try "$LAB_HV" "$LAB_MIG_DST_IP" manager "$(hexkey "$RUN/agent-a.key")" "$forged" &&
+		fail "agent-b took a policy-apply under host A's key"
+	psk_try "$LAB_HV" "$LAB_MIG_DST_IP" ticket:forged "$(hexkey "$RUN/agent-b.key")" "$forged" &&
+		fail "agent-b took a policy-apply under an unknown ticket"
+	b_clean "forged policy-apply messages"
+	log "forged policy-apply (wrong key, host A's key, unknown ticket) refused; B has nothing of the VM"
 	# 1. a conflicting chain at B
 	ip netns exec "$LAB_DST" nft -f - <<-EOF
 	table bridge mig_policy {
