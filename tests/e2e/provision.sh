@@ -253,7 +253,7 @@ if [ "$CASE" = refuse ]; then
 	[ "$(probe_port 7779 100)" = 0 ] || fail "A's ACL no longer blocks 7779"
 	migctl --json show "$VM" | jq -e '.provision.state == "aborted"' > /dev/null ||
 		fail "migctl show does not say aborted: $(migctl --json show "$VM" | jq -c .provision)"
-	log "PASS: refuse: conflict, failed probe, agent down, small channel refused with their status; a cancelled migration was cleaned at B; A kept everything"
+	log "PASS: refuse: forged messages refused; conflict, failed probe, agent down, small channel refused with their status; a cancelled migration was cleaned at B; A kept everything"
 	exit 0
 fi
 
