@@ -5,12 +5,13 @@
 # lib/lib.mk; links lib/ and nothing of manager/.
 #
 #   config.c (its keys), conntrack.c (libnetfilter_conntrack), nftstate.c
-#   (libnftables: bindings and counters), snoop.c (DHCP snooping), ops.c
-#   (the requests), scope.c (a ticket's state to its VM), server.c
-#   (TLS-PSK sessions), main.c
+#   (libnftables: bindings and counters), snoop.c (DHCP snooping), policy.c
+#   (a VM's network policy: nftables ACL, tc rates, VXLAN segment), probe.c
+#   (the segment's ARP probe), ops.c (the requests), scope.c (a ticket's
+#   state to its VM), server.c (TLS-PSK sessions), main.c
 
 AGENT_SRCS := agent/config.c agent/conntrack.c agent/nftstate.c agent/snoop.c \
-	agent/ops.c agent/scope.c agent/server.c
+	agent/policy.c agent/probe.c agent/ops.c agent/scope.c agent/server.c
 AGENT_HDRS := $(wildcard agent/*.h)
 AGENT_CFLAGS = $(LIB_CFLAGS) -Iagent -DMIG_VERSION='"$(MIG_VERSION)"' \
 	-DG_LOG_DOMAIN='"mig-agent"' -DG_LOG_USE_STRUCTURED \

@@ -27,6 +27,8 @@ static const struct kt_key keys[] = {
 	    "Its set of DHCP-snooping bindings, type ether_addr . ipv4_addr, flags timeout (the IP source guard rule matches it)."),
 	KEY("counters-chain", KT_STR, counters_chain, "vmcount", 0, 0,
 	    "Its chain of per-VM counter rules; the agent adds and removes the rules in it."),
+	KEY("policy-table", KT_STR, policy_table, "mig_policy", 0, 0,
+	    "nftables table (family bridge) of the VMs' ACLs: the agent creates it, its chain forward, and per VM a chain vm_VM and the rule that jumps to it."),
 	KEY("snoop", KT_STR, snoop, "", 0, 0,
 	    "Interface on which DHCP replies are snooped into the bindings set (the VMs' bridge); empty = off."),
 	KEY("snoop-trust", KT_STR, snoop_trust, "host", 0, 0,
@@ -39,6 +41,8 @@ static const struct kt_key keys[] = {
 	    "Bound of every exchange with the manager or another agent."),
 	KEY("max-entries", KT_UINT, max_entries, "100000", 1, 10000000,
 	    "Most conntrack entries of one VM exported or imported at once (more are skipped on export, refused on import, and counted)."),
+	KEY("max-rules", KT_UINT, max_rules, "10000", 1, 1000000,
+	    "Most ACL rules of one VM's policy; a policy-apply with more is refused."),
 	KEY("max-connections", KT_UINT, max_connections, "16", 1, 1024,
 	    "Most connections handled at once; more are closed at once."),
 };
@@ -65,6 +69,13 @@ static bool load(struct agent_config *c, GKeyFile *kf, GError **error)
 	if (strcmp(c->snoop_trust, "host") && strcmp(c->snoop_trust, "any")) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "key 'snoop-trust': host or any");
+		return false;
+	}
+	if (!c->policy_table ||
+	    !g_regex_match_simple("^[A-Za-z_][A-Za-z0-9_]{0,63}$", c->policy_table, 0, 0)) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "key 'policy-table': required, a letter or '_' then up to 63 letters, "
+			    "digits or '_'");
 		return false;
 	}
 	if (!c->name || strlen(c->name) > 64 || strpbrk(c->name, " \t:/\"\\")) {

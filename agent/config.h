@@ -30,12 +30,14 @@
  * @bindings_set: its set of DHCP-snooping bindings (ether_addr . ipv4_addr).
  * @counters_chain: its chain of the per-VM counter rules (the agent owns
  *                  the rules in it).
+ * @policy_table: nftables table (family bridge) of the VMs' ACLs (policy.h).
  * @snoop: interface on which DHCP replies are snooped; NULL = off.
  * @snoop_trust: "host" (only replies this host sends) or "any".
  * @announce_cmd: command run after an import, NULL = none.
  * @withdraw_cmd: command run after a delete, NULL = none.
  * @timeout_ms: bound of every exchange with the manager or an agent.
  * @max_entries: most conntrack entries of one VM moved at once.
+ * @max_rules: most ACL rules of one VM's policy.
  * @max_connections: most connections handled at once.
  */
 struct agent_config {
@@ -47,12 +49,14 @@ struct agent_config {
 	char *table;
 	char *bindings_set;
 	char *counters_chain;
+	char *policy_table;
 	char *snoop;
 	char *snoop_trust;
 	char *announce_cmd;
 	char *withdraw_cmd;
 	unsigned int timeout_ms;
 	unsigned int max_entries;
+	unsigned int max_rules;
 	unsigned int max_connections;
 };
 

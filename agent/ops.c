@@ -8,6 +8,7 @@
 
 #include "conntrack.h"
 #include "nftstate.h"
+#include "policy.h"
 #include "scope.h"
 
 #define TICKET_TTL_US (30 * G_USEC_PER_SEC)
@@ -104,26 +105,55 @@ bool agent_psk(const char *identity, uint8_t key[TLSPSK_KEY_LEN], void *data)
 
 /* --- answers ------------------------------------------------------------------ */
 
-static char *answer_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* {"ok": false, "error": MSG} and, if @code, "code": @code */
+static char *answer_error_v(const char *code, const char *fmt, va_list ap)
+	G_GNUC_PRINTF(2, 0);
 
-static char *answer_error(const char *fmt, ...)
+static char *answer_error_v(const char *code, const char *fmt, va_list ap)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *msg = NULL;
-	va_list ap;
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "ok");
 	json_builder_add_boolean_value(b, FALSE);
 	json_builder_set_member_name(b, "error");
 	json_builder_add_string_value(b, msg);
+	if (code) {
+		json_builder_set_member_name(b, "code");
+		json_builder_add_string_value(b, code);
+	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return json_to_string(root, FALSE);
+}
+
+static char *answer_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static char *answer_error(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = answer_error_v(NULL, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* An error of the policy ops: with its "code" (policy.h). */
+static char *answer_error_code(const char *code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static char *answer_error_code(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = answer_error_v(code, fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 /* {"ok": true} with the members of @extra (taken). */
@@ -526,6 +556,75 @@ static char *op_pull(struct agent *a, JsonObject *req, const char *vm)
 	return answer_ok(out);
 }
 
+/* --- the VM's network policy (policy.h) ------------------------------------------------- */
+
+static bool is_policy_op(const char *op)
+{
+	return !strcmp(op, "policy-export") || !strcmp(op, "policy-apply") ||
+	       !strcmp(op, "policy-commit") || !strcmp(op, "policy-remove");
+}
+
+/* policy-export, -apply, -commit, -remove: the request's members to a
+ * struct policy_req, policy.c's answer back. */
+static char *op_policy(struct agent *a, JsonObject *req, const char *op, const char *vm)
+{
+	JsonNode *macs = json_object_get_member(req, "macs");
+	JsonNode *port = json_object_get_member(req, "port");
+	JsonNode *pol = json_object_get_member(req, "policy");
+	JsonNode *check = json_object_get_member(req, "check");
+	g_autofree const char **mv = NULL;
+	g_autoptr(GError) err = NULL;
+	struct policy_req r = { .vm = vm };
+	JsonObject *out;
+
+	if (macs && !JSON_NODE_HOLDS_NULL(macs)) {
+		JsonArray *ma = JSON_NODE_HOLDS_ARRAY(macs) ? json_node_get_array(macs) : NULL;
+
+		for (unsigned int i = 0; ma && i < json_array_get_length(ma); i++) {
+			JsonNode *m = json_array_get_element(ma, i);
+
+			if (!JSON_NODE_HOLDS_VALUE(m) ||
+			    json_node_get_value_type(m) != G_TYPE_STRING)
+				ma = NULL;
+		}
+		if (!ma)
+			return answer_error_code("invalid", "%s of %s: \"macs\" is not an array of "
+						 "strings", op, vm);
+	}
+	mv = strv_member(req, "macs");
+	r.macs = mv;
+	if (port && !JSON_NODE_HOLDS_NULL(port)) {
+		if (!JSON_NODE_HOLDS_VALUE(port) || json_node_get_value_type(port) != G_TYPE_STRING)
+			return answer_error_code("invalid", "%s of %s: \"port\" is not a string",
+						 op, vm);
+		r.port = json_node_get_string(port);
+	}
+	if (pol && !JSON_NODE_HOLDS_NULL(pol)) {
+		if (!JSON_NODE_HOLDS_OBJECT(pol))
+			return answer_error_code("invalid", "%s of %s: \"policy\" is not an object",
+						 op, vm);
+		r.policy = json_node_get_object(pol);
+	}
+	if (check && !JSON_NODE_HOLDS_NULL(check)) {
+		if (!JSON_NODE_HOLDS_OBJECT(check))
+			return answer_error_code("invalid", "%s of %s: \"check\" is not an object",
+						 op, vm);
+		r.check = json_node_get_object(check);
+	}
+	if (!strcmp(op, "policy-export"))
+		out = policy_export(a->c, &r, &err);
+	else if (!strcmp(op, "policy-apply"))
+		out = policy_apply(a->c, &r, &err);
+	else if (!strcmp(op, "policy-commit"))
+		out = policy_commit(a->c, &r, &err);
+	else
+		out = policy_remove(a->c, &r, &err);
+	if (!out)
+		return answer_error_code(policy_error_code(err), "%s of %s: %s", op, vm,
+					 err->message);
+	return answer_ok(out);
+}
+
 char *agent_handle(struct agent *a, const char *identity, const char *request)
 {
 	g_autoptr(JsonParser) p = json_parser_new();
@@ -542,6 +641,8 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 	vm = json_object_get_string_member_with_default(req, "vm", "");
 	if (!strcmp(op, "hello"))
 		return g_strdup_printf("{\"ok\": true, \"name\": \"%s\"}", a->c->name);
+	if ((!*vm || strlen(vm) > 64) && is_policy_op(op))
+		return answer_error_code("invalid", "%s: needs vm", op);
 	if (!*vm || strlen(vm) > 64)
 		return answer_error("%s: needs vm", op);
 	g_mutex_lock(&a->lock);
@@ -589,6 +690,11 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 		answer = op_push(a, req, vm);
 	else if (!answer && !strcmp(op, "pull"))
 		answer = op_pull(a, req, vm);
+	/* the manager's only (a ticket allows import or export, refused
+	 * above); not under the lock either: policy.c serialises them, and
+	 * their waits (probe, fdb) must not delay a transfer */
+	else if (!answer && is_policy_op(op))
+		answer = op_policy(a, req, op, vm);
 	if (!answer)
 		answer = answer_error("unknown op '%s'", op);
 	return answer;

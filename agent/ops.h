@@ -2,10 +2,13 @@
 /*
  * ops.h - what mig-agent does on request (docs/netstate.md §3): export,
  * import and delete a VM's state, announce it, push it to or pull it from another
- * agent with a one-time ticket, and the tickets themselves.
+ * agent with a one-time ticket, and the tickets themselves; and the VM's
+ * network policy for provisioning (policy-export, policy-apply,
+ * policy-commit, policy-remove: policy.h, docs/provisioning.md §3).
  *
  * A request is one JSON object {"op": ..., ...}; the answer one object
- * {"ok": true, ...} or {"ok": false, "error": "..."}.  Who may ask what:
+ * {"ok": true, ...} or {"ok": false, "error": "..."} (the policy ops add
+ * a "code").  Who may ask what:
  * the manager (PSK identity "manager", the host key) anything; another
  * agent (identity "ticket:ID", the ticket's key) only the one operation
  * the manager's ticket allows, for the ticket's VM, once.

@@ -118,6 +118,18 @@
 	  "netstate", "counters", "Per-VM counter pairs moved.") \
 	X(NETSTATE_BYTES, "netstate-bytes", CTR_BOTH, "netstate_bytes_total", NULL, \
 	  "netstate", "bytes", "Bytes of network state moved between hosts.") \
+	X(PROVISION_PREPARED, "provision-prepared", CTR_BOTH, "provision_total", "result=\"prepared\"", \
+	  "provision", "prepared", "Provisioning at the destination (docs/provisioning.md), by result: policy and channel in place before the migration.") \
+	X(PROVISION_REFUSED, "provision-refused", CTR_BOTH, "provision_total", "result=\"refused\"", \
+	  "provision", "refused", NULL) \
+	X(PROVISION_UNREACHABLE, "provision-unreachable", CTR_BOTH, "provision_total", "result=\"unreachable\"", \
+	  "provision", "unreachable", NULL) \
+	X(PROVISION_COMMITTED, "provision-committed", CTR_BOTH, "provision_total", "result=\"committed\"", \
+	  "provision", "committed", NULL) \
+	X(PROVISION_ABORTED, "provision-aborted", CTR_BOTH, "provision_total", "result=\"aborted\"", \
+	  "provision", "aborted", NULL) \
+	X(PROVISION_FAILED, "provision-failed", CTR_BOTH, "provision_total", "result=\"failed\"", \
+	  "provision", "failed", "A commit or an abort that did not complete (migctl show says what is left).") \
 	X(ADMIN_REFUSED, "admin-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"admin\"", \
 	  "errors", "admin-refused", "Connections closed at once: max-connections reached.") \
 	X(METRICS_REFUSED, "metrics-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"metrics\"", \

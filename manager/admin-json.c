@@ -181,9 +181,13 @@ JsonNode *admin_vm_json(const struct mgr *m, const struct mig_vm *vm)
 		dropped += vm->c.drops[r];
 	add_counters(b, vm->c.c, CTR_VM, (int64_t)dropped);
 	add_drops(b, vm->c.drops);
-	if (m->hooks.describe) {
-		json_builder_set_member_name(b, "netstate");
-		json_builder_add_value(b, m->hooks.describe(m->hooks.data, vm));
+	for (int i = 0; i < MGR_N_HOOKS; i++) {
+		const struct mgr_hooks *h = &m->hooks[i];
+
+		if (!h->data || !h->describe)
+			continue;
+		json_builder_set_member_name(b, h->name);
+		json_builder_add_value(b, h->describe(h->data, vm));
 	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);

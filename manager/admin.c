@@ -17,6 +17,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "config.h"
+#include "internal.h"
 #include "keys.h"
 #include "wire.h"
 
@@ -146,8 +147,8 @@ static char *do_register(struct mgr *m, JsonObject *o)
 	if (bad)
 		return bad;
 	vm = mgr_register(m, &r, &err);
-	if (vm && m->hooks.event)
-		m->hooks.event(m->hooks.data, m, vm, MGR_EV_REGISTERED);
+	if (vm)
+		mgr_hook(m, vm, MGR_EV_REGISTERED);
 	if (!vm)
 		return reply_err("register: %s", err->message);
 	return reply_ok(admin_vm_json(m, vm));
@@ -303,13 +304,53 @@ static void on_written(GObject *src, GAsyncResult *res, gpointer data)
 	read_next(x);
 }
 
+static void send_reply(struct session *x)
+{
+	GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(x->conn));
+
+	x->reply = g_realloc(x->reply, strlen(x->reply) + 2);
+	strcat(x->reply, "\n");
+	g_output_stream_write_all_async(out, x->reply, strlen(x->reply),
+					G_PRIORITY_DEFAULT, NULL, on_written, x);
+}
+
+/* A hook's answer, later (the session reads nothing until then). */
+static void on_answer(void *ctx, char *reply)
+{
+	struct session *x = ctx;
+
+	x->reply = reply;
+	if (x->s->changed)
+		x->s->changed(x->s->data);
+	send_reply(x);
+}
+
+/* A command one of the daemon's parts answers itself (provisioning). */
+static bool hooked(struct session *x, const char *line)
+{
+	struct mgr *m = x->s->m;
+	g_autoptr(JsonParser) p = json_parser_new();
+	JsonObject *o;
+	const char *cmd;
+
+	if (!json_parser_load_from_data(p, line, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+		return false;
+	o = json_node_get_object(json_parser_get_root(p));
+	cmd = get_str(o, "cmd");
+	for (int i = 0; cmd && i < MGR_N_HOOKS; i++)
+		if (m->hooks[i].data && m->hooks[i].command &&
+		    m->hooks[i].command(m->hooks[i].data, m, cmd, o, on_answer, x))
+			return true;
+	return false;
+}
+
 static void on_line(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct session *x = data;
 	gsize len;
 	g_autofree char *line = g_data_input_stream_read_line_finish(
 		G_DATA_INPUT_STREAM(src), res, &len, NULL);
-	GOutputStream *out;
 
 	if (!line) {
 		session_free(x);
@@ -318,15 +359,13 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer data)
 	if (len > MAX_LINE) {
 		x->reply = reply_err("request too long");
 	} else {
+		if (hooked(x, line))
+			return;
 		x->reply = admin_handle(x->s->m, line);
 		if (x->s->changed)
 			x->s->changed(x->s->data);
 	}
-	x->reply = g_realloc(x->reply, strlen(x->reply) + 2);
-	strcat(x->reply, "\n");
-	out = g_io_stream_get_output_stream(G_IO_STREAM(x->conn));
-	g_output_stream_write_all_async(out, x->reply, strlen(x->reply),
-					G_PRIORITY_DEFAULT, NULL, on_written, x);
+	send_reply(x);
 }
 
 static void read_next(struct session *x)

@@ -82,11 +82,13 @@ static const struct kt_key config_keys[] = {
 	{ "max-connections", KT_UINT, F(max_connections), "32", 1, 4096,
 	  "Most simultaneous connections to the admin socket, and to /metrics; more are closed at once (counted).", NULL, NULL },
 	{ "topology-file", KT_PATH_OFF, F(topology_file), "", 0, 0,
-	  "The hosts, their gateway devices and agents, and the transfer mode of each pair (docs/netstate.md); empty = no network-state transfer.", NULL, NULL },
+	  "The hosts, their gateway devices and agents, and the transfer mode of each pair (docs/netstate.md); empty = no network-state transfer and no provisioning (docs/provisioning.md).", NULL, NULL },
 	{ "netstate-wait-ms", KT_UINT, F(netstate_wait_ms), "2000", 0, 60000,
 	  "DRAINED waits this long for the VM's network state to be in place at the destination (then counted netstate-timeouts).", NULL, NULL },
 	{ "netstate-timeout-ms", KT_UINT, F(netstate_timeout_ms), "5000", 100, 600000,
 	  "Bound of every exchange with an agent.", NULL, NULL },
+	{ "provision-timeout-ms", KT_UINT, F(provision_timeout_ms), "15000", 100, 600000,
+	  "Bound of each exchange with an agent when provisioning (it applies the policy, creates and probes the channel).", NULL, NULL },
 };
 
 #undef F

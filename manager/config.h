@@ -119,6 +119,7 @@ struct mgr_config {
 	char *topology_file;
 	unsigned int netstate_wait_ms;
 	unsigned int netstate_timeout_ms;
+	unsigned int provision_timeout_ms;
 	struct mgr_peer peers[CONFIG_MAX_PEERS];
 	unsigned int n_peers;
 };

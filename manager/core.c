@@ -29,6 +29,24 @@ static HandoffReplayCache *new_replay(const struct mgr_config *cfg,
 	return r;
 }
 
+bool mgr_add_hooks(struct mgr *m, const struct mgr_hooks *h)
+{
+	for (int i = 0; i < MGR_N_HOOKS; i++) {
+		if (!m->hooks[i].data) {
+			m->hooks[i] = *h;
+			return true;
+		}
+	}
+	return false;
+}
+
+void mgr_remove_hooks(struct mgr *m, const void *data)
+{
+	for (int i = 0; i < MGR_N_HOOKS; i++)
+		if (m->hooks[i].data == data)
+			m->hooks[i] = (struct mgr_hooks){ 0 };
+}
+
 struct mgr *mgr_new(const struct mgr_config *cfg, GError **error)
 {
 	struct mgr *m = g_new0(struct mgr, 1);

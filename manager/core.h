@@ -128,20 +128,39 @@ enum mgr_event {
 };
 
 /**
- * struct mgr_hooks - what the daemon around the core wants to hear of
- * (the network-state transfer, netstate.c).  Called from the core's
- * handlers; must not block.
+ * typedef mgr_answer_fn - how a hook's admin command is answered later.
+ * @ctx: the session (the @ctx given to the command hook).
+ * @reply: the reply line (JSON, without newline; taken).
+ */
+typedef void (*mgr_answer_fn)(void *ctx, char *reply);
+
+/**
+ * struct mgr_hooks - what a part of the daemon around the core wants to
+ * hear of (the network-state transfer, netstate.c; the provisioning,
+ * provision.c).  Called from the core's handlers and the admin socket, on
+ * the main loop; must not block.
+ * @name: the member of migctl show's VM object that @describe fills.
  * @event: a VM's window changed.
- * @describe: what the daemon did for a VM, for migctl show (a JSON
- *            array; the caller takes it).
- * @data: for @event and @describe.
+ * @describe: what the part did for a VM, for migctl show (the caller
+ *            takes it).
+ * @command: an admin command the part answers itself, later (it talks to
+ *           agents): return true if it took @cmd (then @answer is called
+ *           exactly once, on the main loop), false to leave it to the
+ *           admin socket.
+ * @data: for the callbacks.
  */
 struct mgr_hooks {
+	const char *name;
 	void (*event)(void *data, struct mgr *m, struct mig_vm *vm,
 		      enum mgr_event ev);
 	JsonNode *(*describe)(void *data, const struct mig_vm *vm);
+	bool (*command)(void *data, struct mgr *m, const char *cmd, JsonObject *req,
+			mgr_answer_fn answer, void *ctx);
 	void *data;
 };
+
+/* How many parts may hook into the core. */
+#define MGR_N_HOOKS 4
 
 /**
  * struct mgr - the manager core.
@@ -166,7 +185,8 @@ struct mgr_hooks {
  * @rcvbuf: effective SO_RCVBUF of the data socket (set by udp.c).
  * @rx_local: the local address the datagram being handled came to (len
  *            0 when unknown); see mgr_set_rx_local().
- * @hooks: the daemon's hooks (none in the tests).
+ * @hooks: the daemon's hooks (none in the tests); unused slots have no
+ *         @data.
  */
 struct mgr {
 	const struct mgr_config *cfg;
@@ -187,8 +207,24 @@ struct mgr {
 	int64_t state_next_save;
 	unsigned int rcvbuf;
 	struct mig_addr rx_local;
-	struct mgr_hooks hooks;
+	struct mgr_hooks hooks[MGR_N_HOOKS];
 };
+
+/**
+ * mgr_add_hooks() - let a part of the daemon hear of the VMs' events.
+ * @m: core.
+ * @h: the hooks (copied; h->data must not be NULL and identifies them).
+ *
+ * Return: false if all MGR_N_HOOKS slots are taken.
+ */
+bool mgr_add_hooks(struct mgr *m, const struct mgr_hooks *h);
+
+/**
+ * mgr_remove_hooks() - the part whose hooks have @data leaves.
+ * @m: core.
+ * @data: its hooks' data.
+ */
+void mgr_remove_hooks(struct mgr *m, const void *data);
 
 /**
  * mgr_new() - create a core.

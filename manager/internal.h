@@ -63,8 +63,9 @@ struct mgr_out *mgr_outbox_slot(struct mgr *m, size_t len);
  */
 static inline void mgr_hook(struct mgr *m, struct mig_vm *vm, enum mgr_event ev)
 {
-	if (m->hooks.event)
-		m->hooks.event(m->hooks.data, m, vm, ev);
+	for (int i = 0; i < MGR_N_HOOKS; i++)
+		if (m->hooks[i].data && m->hooks[i].event)
+			m->hooks[i].event(m->hooks[i].data, m, vm, ev);
 }
 
 /**

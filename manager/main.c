@@ -22,6 +22,7 @@
 #include "udp.h"
 #include "metrics.h"
 #include "netstate.h"
+#include "provision.h"
 
 static gboolean opt_debug;
 
@@ -49,6 +50,7 @@ struct parts {
 	struct admin_server *admin;
 	struct metrics_server *metrics;
 	struct netstate *netstate;
+	struct provision *provision;
 };
 
 static bool start(struct parts *p, const struct mgr_config *cfg,
@@ -66,6 +68,7 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 		if (!t)
 			return false;
 		p->netstate = netstate_new(p->m, t, kick, p->udp);
+		p->provision = provision_new(p->m, t);
 	}
 	p->admin = admin_server_new(p->m, cfg->socket_path, kick, p->udp, error);
 	if (!p->admin)
@@ -82,6 +85,7 @@ static void stop(struct parts *p)
 {
 	metrics_server_free(p->metrics);
 	admin_server_free(p->admin);
+	provision_free(p->provision);
 	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);

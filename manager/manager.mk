@@ -6,15 +6,17 @@
 #   the core, without sockets (unit-tested): core.c window.c operator.c
 #     qemu-control.c datapath.c vmtable.c queue.c rewrite.c config.c
 #   the daemon around it: udp.c (UDP sockets, main loop), admin.c (migctl's
-#     unix socket), metrics.c (/metrics), topology.c and netstate.c (the
-#     network-state transfer through the mig-agents), main.c
+#     unix socket), metrics.c (/metrics), topology.c, agentcall.c and
+#     netstate.c (the network-state transfer through the mig-agents),
+#     provision.c (policy and channel at the destination first), main.c
 
 MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
 	manager/timers.c manager/state.c \
 	manager/qemu-control.c manager/datapath.c manager/vmtable.c \
 	manager/queue.c manager/rewrite.c manager/config.c
 MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/admin-json.c \
-	manager/metrics.c manager/topology.c manager/netstate.c
+	manager/metrics.c manager/topology.c manager/agentcall.c manager/netstate.c \
+	manager/provision.c
 MANAGER_HDRS := $(wildcard manager/*.h)
 MANAGER_CFLAGS = $(LIB_CFLAGS) -Imanager \
 	-DMIG_VERSION='"$(MIG_VERSION)"' -DG_LOG_DOMAIN='"mig-manager"' \

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "agentcall.h"
 #include "internal.h"
 #include "keys.h"
 #include "tlspsk.h"
@@ -102,51 +103,11 @@ struct netstate {
 /* --- the worker: talking to agents ----------------------------------------------- */
 
 /* One request to a device's agent and its answer; NULL and @error on failure. */
-static JsonObject *agent_call(struct netstate *n, const struct topo_device *d,
-			      JsonObject *req, JsonParser *p, uint64_t *rx,
-			      GError **error)
+static JsonObject *ns_call(struct netstate *n, const struct topo_device *d,
+			   JsonObject *req, JsonParser *p, uint64_t *rx, GError **error)
 {
-	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
-	g_autofree char *text = NULL, *line = NULL;
-	uint8_t key[HANDOFF_KEY_LEN];
-	struct tls_chan *c;
-	uint64_t tx, r;
-	JsonObject *o;
-
-	if (!mig_agent_key(n->m->cfg->key, n->m->cfg->key_len, d->name, key)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no key for %s", d->name);
-		return NULL;
-	}
-	c = tls_chan_connect(&d->agent, "manager", key, (int)n->m->cfg->netstate_timeout_ms,
-			     error);
-	memset(key, 0, sizeof(key));
-	if (!c) {
-		g_prefix_error(error, "agent of %s: ", d->name);
-		return NULL;
-	}
-	json_node_set_object(node, req);
-	text = json_to_string(node, FALSE);
-	if (tls_chan_send(c, text, error) && (line = tls_chan_recv(c, error)) &&
-	    json_parser_load_from_data(p, line, -1, error)) {
-		tls_chan_bytes(c, &tx, &r);
-		if (rx)
-			*rx += r;
-	}
-	tls_chan_close(c);
-	if (!line || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-		if (error && !*error)
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-				    "agent of %s: not a JSON object", d->name);
-		g_prefix_error(error, "agent of %s: ", d->name);
-		return NULL;
-	}
-	o = json_node_get_object(json_parser_get_root(p));
-	if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "agent of %s: %s", d->name,
-			    json_object_get_string_member_with_default(o, "error", "?"));
-		return NULL;
-	}
-	return o;
+	return agent_call(n->m, d, n->m->cfg->netstate_timeout_ms, req, p, rx, NULL, 0,
+			  error);
 }
 
 static JsonObject *request(const struct ns_job *j, const char *op)
@@ -191,12 +152,12 @@ static bool move_fetch(struct ns_job *j, bool announce, GError **error)
 	JsonObject *a, *b;
 	uint64_t rx = 0;
 
-	a = agent_call(j->n, j->src, exp, p1, &rx, error);
+	a = ns_call(j->n, j->src, exp, p1, &rx, error);
 	if (!a || !json_object_has_member(a, "state"))
 		return false;
 	json_object_set_member(imp, "state", json_node_copy(json_object_get_member(a, "state")));
 	json_object_set_boolean_member(imp, "announce", announce);
-	b = agent_call(j->n, j->dst, imp, p2, NULL, error);
+	b = ns_call(j->n, j->dst, imp, p2, NULL, error);
 	if (!b)
 		return false;
 	take_stats(&j->r, a, "stats", b, "stats");
@@ -225,14 +186,14 @@ static bool move_ticket(struct ns_job *j, bool pull, bool announce, GError **err
 	json_object_set_string_member(tk, "ticket", id);
 	json_object_set_string_member(tk, "key", b64);
 	json_object_set_string_member(tk, "allow", pull ? "export" : "import");
-	if (!agent_call(j->n, issuer, tk, p1, NULL, error))
+	if (!ns_call(j->n, issuer, tk, p1, NULL, error))
 		return false;
 	json_object_set_string_member(op, pull ? "from" : "to",
 				      addr_format(&issuer->agent, where, sizeof(where)));
 	json_object_set_string_member(op, "ticket", id);
 	json_object_set_string_member(op, "key", b64);
 	json_object_set_boolean_member(op, "announce", announce);
-	a = agent_call(j->n, doer, op, p2, NULL, error);
+	a = ns_call(j->n, doer, op, p2, NULL, error);
 	memset(b64, 0, strlen(b64));
 	if (!a)
 		return false;
@@ -253,7 +214,7 @@ static bool delete_at(struct ns_job *j, const struct topo_device *d, bool withdr
 	JsonObject *a;
 
 	json_object_set_boolean_member(del, "withdraw", withdraw);
-	a = agent_call(j->n, d, del, p, NULL, error);
+	a = ns_call(j->n, d, del, p, NULL, error);
 	if (!a)
 		return false;
 	j->r.deleted = stat_of(a, "stats", "conntrack");
@@ -288,7 +249,7 @@ static void run_job(gpointer data, gpointer user)
 		g_autoptr(JsonParser) p = json_parser_new();
 		g_autoptr(JsonObject) an = request(j, "announce");
 
-		ok = agent_call(j->n, j->dst, an, p, NULL, &err) != NULL;
+		ok = ns_call(j->n, j->dst, an, p, NULL, &err) != NULL;
 	} else if (j->phase == NS_ACTIVATE && j->in_place) {
 		/* announced already (the fast worker): refresh, then the source
 		 * forgets */
@@ -397,18 +358,6 @@ static const struct topo_host *host_of(struct netstate *n, const char *reg,
 	return h ? h : *reg ? topo_host(n->t, reg) : NULL;
 }
 
-static GPtrArray *macs_of(const struct mig_vm *vm)
-{
-	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	char s[24];
-
-	for (unsigned int i = 0; i < vm->n_nics; i++)
-		g_ptr_array_add(a, g_strdup(mac_format(vm->nics[i].mac, s)));
-	for (unsigned int i = 0; !vm->n_nics && i < vm->reg_n_macs; i++)
-		g_ptr_array_add(a, g_strdup(mac_format(vm->reg_macs[i], s)));
-	return a;
-}
-
 /* A phase that does not run: say why in the VM's record. */
 static void skip(struct netstate *n, struct mig_vm *vm, enum ns_phase ph, const char *why)
 {
@@ -459,7 +408,7 @@ static bool queue_job(struct netstate *n, struct mig_vm *vm, enum ns_phase ph,
 	j->in_place = in_place;
 	j->src = src->device;
 	j->dst = dst->device;
-	j->macs = macs_of(vm);
+	j->macs = vmtable_macs(vm);
 	j->r.mode = topo_mode(n->t, src, dst);
 	g_strlcpy(j->r.src, src->name, sizeof(j->r.src));
 	g_strlcpy(j->r.dst, dst->name, sizeof(j->r.dst));
@@ -574,19 +523,6 @@ static JsonNode *describe(void *data, const struct mig_vm *vm)
 	return json_builder_get_root(b);
 }
 
-static guint uuid_hash(gconstpointer p)
-{
-	guint h;
-
-	memcpy(&h, p, sizeof(h));
-	return h;
-}
-
-static gboolean uuid_equal(gconstpointer a, gconstpointer b)
-{
-	return !memcmp(a, b, HANDOFF_UUID_LEN);
-}
-
 struct netstate *netstate_new(struct mgr *m, struct topo *t,
 			      void (*kick)(void *), void *kick_data)
 {
@@ -596,13 +532,13 @@ struct netstate *netstate_new(struct mgr *m, struct topo *t,
 	n->kick = kick;
 	n->kick_data = kick_data;
 	n->t = t;
-	n->vms = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, g_free);
+	n->vms = g_hash_table_new_full(vmtable_uuid_hash, vmtable_uuid_equal, g_free, g_free);
 	/* one worker: the phases of a VM run in the order they came */
 	n->worker = g_thread_pool_new(run_job, n, 1, FALSE, NULL);
 	n->fast = g_thread_pool_new(run_job, n, 1, FALSE, NULL);
-	m->hooks.event = on_event;
-	m->hooks.describe = describe;
-	m->hooks.data = n;
+	mgr_add_hooks(m, &(struct mgr_hooks){
+		.name = "netstate", .event = on_event, .describe = describe, .data = n,
+	});
 	return n;
 }
 
@@ -610,7 +546,7 @@ void netstate_free(struct netstate *n)
 {
 	if (!n)
 		return;
-	n->m->hooks = (struct mgr_hooks){ 0 };
+	mgr_remove_hooks(n->m, n);
 	g_thread_pool_free(n->worker, FALSE, TRUE);
 	g_thread_pool_free(n->fast, FALSE, TRUE);
 	/* the finished jobs' results are still queued on the main loop */

@@ -286,3 +286,28 @@ bool vm_window_open(const struct mig_vm *vm)
 {
 	return vm->state == VM_SUSPENDED || vm->state == VM_ACTIVATED;
 }
+
+GPtrArray *vmtable_macs(const struct mig_vm *vm)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	char s[24];
+
+	for (unsigned int i = 0; i < vm->n_nics; i++)
+		g_ptr_array_add(a, g_strdup(mac_format(vm->nics[i].mac, s)));
+	for (unsigned int i = 0; !vm->n_nics && i < vm->reg_n_macs; i++)
+		g_ptr_array_add(a, g_strdup(mac_format(vm->reg_macs[i], s)));
+	return a;
+}
+
+guint vmtable_uuid_hash(gconstpointer k)
+{
+	guint h;
+
+	memcpy(&h, k, sizeof(h));
+	return h;
+}
+
+gboolean vmtable_uuid_equal(gconstpointer a, gconstpointer b)
+{
+	return !memcmp(a, b, HANDOFF_UUID_LEN);
+}

@@ -436,4 +436,31 @@ bool vm_window_open(const struct mig_vm *vm);
  * (6 words) and its slot in the VNI table. */
 #define NIC_ENTRY_SIZE (sizeof(struct mig_nic) + 6 * 8 + 64)
 
+/**
+ * vmtable_macs() - a VM's MACs as text: those of its NICs (from its
+ * SUSPENDING), else the registered ones.
+ * @vm: the VM.
+ *
+ * Return: the MACs ("aa:bb:..."; g_ptr_array_unref()).
+ */
+GPtrArray *vmtable_macs(const struct mig_vm *vm);
+
+/**
+ * vmtable_uuid_hash() - GHashFunc of a 16-byte VM UUID (a key of the
+ * daemon's per-VM records).
+ * @k: the UUID.
+ *
+ * Return: its hash.
+ */
+guint vmtable_uuid_hash(gconstpointer k);
+
+/**
+ * vmtable_uuid_equal() - GEqualFunc of two 16-byte VM UUIDs.
+ * @a: one.
+ * @b: the other.
+ *
+ * Return: whether they are the same.
+ */
+gboolean vmtable_uuid_equal(gconstpointer a, gconstpointer b);
+
 #endif /* MIG_VMTABLE_H */

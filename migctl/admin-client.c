@@ -15,6 +15,17 @@
 
 #include "migctl.h"
 
+/* The exit status of a refusal with "code" (provisioning, provision.c of
+ * the manager): the destination refused, or an agent is unreachable. */
+static int exit_of(const char *code)
+{
+	static const char *const dest[] = { "conflict", "bandwidth", "probe", "system", NULL };
+
+	if (!strcmp(code, "unreachable"))
+		return MIGCTL_AGENT_UNREACHABLE;
+	return g_strv_contains(dest, code) ? MIGCTL_DEST_REFUSED : MIGCTL_REFUSED;
+}
+
 JsonNode *admin_call(const char *sock, JsonNode *request, GError **error)
 {
 	g_autoptr(GError) err = NULL;
@@ -59,7 +70,9 @@ JsonNode *admin_call(const char *sock, JsonNode *request, GError **error)
 	}
 	resp = json_node_get_object(json_parser_get_root(p));
 	if (!json_object_get_boolean_member_with_default(resp, "ok", FALSE)) {
-		g_set_error_literal(error, MIGCTL_ERROR, MIGCTL_REFUSED,
+		g_set_error_literal(error, MIGCTL_ERROR,
+				    exit_of(json_object_get_string_member_with_default(resp, "code",
+										       "")),
 				    json_object_get_string_member_with_default(
 					    resp, "error", "request failed"));
 		return NULL;

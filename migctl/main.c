@@ -8,7 +8,8 @@
  * The commands are the rows of commands[] below (as WireGuard's wg(8)
  * dispatches its subcommands).  Exit status: 0 success, 1 the daemon
  * refused the request (unknown VM, ...), 2 usage error, 3 the daemon is
- * not reachable (docs/man/migctl.8).
+ * not reachable, 4 the destination refused the provisioning, 5 a host's
+ * agent is not reachable (docs/man/migctl.8).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "ids.h"
 #include "migctl.h"
 #include "migrate.h"
+#include "provision.h"
 #include "show.h"
 
 G_DEFINE_QUARK(migctl-error-quark, migctl_error)
@@ -292,6 +294,13 @@ static const struct migctl_cmd commands[] = {
 	{ "key", "VM | --peer NAME | --device NAME, [--out FILE]",
 	  "the VM's key (base64, or raw to FILE) for QEMU's -object secret; a redirect peer's; a device agent's",
 	  cmd_key },
+	{ "prepare", PREPARE_ARGS,
+	  "provision the VM's policy and tenant channel at the destination host, before the migration (docs/provisioning.md)",
+	  provision_main },
+	{ "commit", "VM", "the VM runs at the destination: remove its policy at the source",
+	  provision_main },
+	{ "abort", "VM", "the migration does not happen: remove what prepare set up at the destination",
+	  provision_main },
 	{ "migrate", MIGRATE_ARGS,
 	  "virsh migrate with the governor and the handoff (docs/libvirt.md)",
 	  migrate_main },

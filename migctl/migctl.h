@@ -20,6 +20,8 @@ enum {
 	MIGCTL_REFUSED = 1,     /* refused or failed (unknown VM, ...) */
 	MIGCTL_USAGE = 2,
 	MIGCTL_UNREACHABLE = 3, /* no daemon, or no sensible answer */
+	MIGCTL_DEST_REFUSED = 4, /* the destination refused the provisioning */
+	MIGCTL_AGENT_UNREACHABLE = 5, /* a host's agent did not answer */
 };
 
 #define MIGCTL_ERROR (migctl_error_quark())

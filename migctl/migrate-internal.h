@@ -67,6 +67,9 @@ struct migrate {
 	gint64 remaining;
 	gint64 min_bw;
 	bool no_register;
+	const char *provision_to;
+	const char *provision_from;
+	bool provisioned;
 	GPtrArray *virsh;
 	int xml_arg;
 	gint64 bandwidth_mib;

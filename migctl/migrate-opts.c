@@ -116,6 +116,10 @@ static bool own_option(struct migrate *l, int argc, char **argv, int *i,
 		l->manager = v;
 	} else if (opt_value(argc, argv, i, "--key-file", &v, &missing)) {
 		l->key_file = v;
+	} else if (opt_value(argc, argv, i, "--provision", &v, &missing)) {
+		l->provision_to = v;
+	} else if (opt_value(argc, argv, i, "--provision-from", &v, &missing)) {
+		l->provision_from = v;
 	} else if (!strcmp(argv[*i], "--no-register")) {
 		l->no_register = true;
 	} else {

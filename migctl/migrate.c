@@ -30,6 +30,7 @@
 #include "admin-client.h"
 #include "migrate.h"
 #include "migrate-internal.h"
+#include "provision.h"
 
 static void error_quiet(void *opaque, virErrorPtr err)
 {
@@ -96,6 +97,45 @@ static bool check_handoff(struct migrate *l, GError **error)
 	return st != NULL;
 }
 
+/* --provision: the destination's policy and channel first; the channel
+ * must carry virsh's --bandwidth (else the governor's --min-bandwidth). */
+static bool provision(struct migrate *l, GError **error)
+{
+	struct prepare_args a = {
+		.vm = l->dx.name, .to = l->provision_to, .from = l->provision_from,
+		.min_bw = l->bandwidth_mib > 0 ? l->bandwidth_mib * 1024 * 1024 :
+			  MAX(l->min_bw, 0),
+	};
+	g_autoptr(JsonNode) r = migctl_prepare(l->sock, &a, error);
+	g_autofree char *line = NULL;
+
+	if (!r) {
+		g_prefix_error(error, "provisioning at %s refused, the migration is not started: ",
+			       l->provision_to);
+		return false;
+	}
+	line = provision_describe(json_node_get_object(r));
+	migctl_note("provisioned: %s", line);
+	l->provisioned = true;
+	return true;
+}
+
+/* After virsh: the source's policy goes (commit) or the destination's
+ * (abort); the manager does the same on ACTIVATED and ABORTED, and a
+ * second request waits for the first. */
+static void provision_finish(struct migrate *l, int rc)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(JsonNode) r = migctl_finish(l->sock, rc ? "abort" : "commit", l->dx.name,
+					      &err);
+	g_autofree char *line = r ? provision_describe(json_node_get_object(r)) : NULL;
+
+	if (r)
+		migctl_note("provisioning: %s", line);
+	else
+		migctl_warn("provisioning %s: %s", rc ? "abort" : "commit", err->message);
+}
+
 /* Everything before virsh runs; the VM's manager entry before it in
  * *before. */
 static bool prepare(struct migrate *l, JsonNode **before, GError **error)
@@ -116,7 +156,7 @@ static bool prepare(struct migrate *l, JsonNode **before, GError **error)
 			return false;
 		*before = report_manager_vm(l);
 	}
-	return true;
+	return !l->provision_to || provision(l, error);
 }
 
 static int run(struct migrate *l)
@@ -133,6 +173,8 @@ static int run(struct migrate *l)
 	report_stop(l, thread);
 	if (l->manager)
 		report_manager(l, before, rc);
+	if (l->provisioned)
+		provision_finish(l, rc);
 	migctl_note("virsh migrate exited with status %d", rc);
 	return rc;
 }

@@ -13,7 +13,8 @@
 	"DOMAIN DEST-URI [virsh migrate options...] [--connect URI]\n" \
 	"          [--policy dirty-factor|xen-adaptive|none] [--max-rounds N]\n" \
 	"          [--remaining BYTES] [--min-bandwidth BYTES/s]\n" \
-	"          [--manager HOST:PORT] [--key-file FILE] [--no-register]"
+	"          [--manager HOST:PORT] [--key-file FILE] [--no-register]\n" \
+	"          [--provision DEST-HOST [--provision-from SRC-HOST]]"
 
 /**
  * migrate_main() - run "migctl migrate DOMAIN DEST-URI [options...]".

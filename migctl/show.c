@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "provision.h"
 
 gint64 json_int(JsonObject *o, const char *k)
 {
@@ -177,6 +178,16 @@ static void show_netstate(JsonObject *v)
 	}
 }
 
+/* What provisioning did (docs/provisioning.md). */
+static void show_provision(JsonObject *v)
+{
+	JsonObject *r = json_obj(v, "provision");
+	g_autofree char *line = r ? provision_describe(r) : NULL;
+
+	if (line)
+		printf("provisioning:    %s\n", line);
+}
+
 void show_vm(JsonObject *v)
 {
 	JsonObject *t = json_obj(v, "times"), *q = json_obj(v, "queue");
@@ -217,6 +228,7 @@ void show_vm(JsonObject *v)
 	       json_int(json_obj(v, "counters"), MIG_VM_FRAMES_DROPPED));
 	show_drops(json_obj(v, "drops"));
 	show_netstate(v);
+	show_provision(v);
 }
 
 void show_json(JsonNode *n)

@@ -289,6 +289,75 @@ e2e_start() {
 	trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 }
 
+# two_host_topology FILE DEVICE-A DEVICE-B [MODE] - the manager's topology
+# file of a two-host lab: host-a ($LAB_MIG_SRC_IP) and host-b
+# ($LAB_MIG_DST_IP), their devices' agents on port 7795 of the same
+# addresses, and the transfer mode from A to B (default fetch)
+two_host_topology() {
+	cat > "$1" <<-EOF
+	[host host-a]
+	addresses = $LAB_MIG_SRC_IP
+	device = $2
+	[host host-b]
+	addresses = $LAB_MIG_DST_IP
+	device = $3
+	[device $2]
+	type = nftables
+	agent = $LAB_MIG_SRC_IP:7795
+	[device $3]
+	type = nftables
+	agent = $LAB_MIG_DST_IP:7795
+	[transfer host-a host-b]
+	mode = ${4:-fetch}
+	EOF
+}
+
+# start_agent NS DEVICE ADDR [CONFIG-LINE...] - a mig-agent in namespace NS
+# for topology device DEVICE, listening on ADDR:7795, with its key from the
+# manager ($RUN/DEVICE.key), the CONFIG-LINEs added to its [agent] group;
+# log $RUN/DEVICE.log, pid $RUN/DEVICE.bgpid (stop_bg stops it)
+start_agent() {
+	local ns=$1 dev=$2 addr=$3 line
+	shift 3
+	[ -f "$RUN/$dev.key" ] || migctl key --device "$dev" --out "$RUN/$dev.key" ||
+		fail "migctl key --device $dev failed"
+	{
+		printf '[agent]\nname=%s\nlisten=%s:7795\nkey-file=%s\n' "$dev" "$addr" "$RUN/$dev.key"
+		for line in "$@"; do
+			[ -z "$line" ] || echo "$line"
+		done
+	} > "$RUN/$dev.conf"
+	ip netns exec "$ns" "$BUILD/bin/mig-agent" -c "$RUN/$dev.conf" -d >> "$RUN/$dev.log" 2>&1 &
+	echo $! > "$RUN/$dev.bgpid"
+	for _ in $(seq 50); do
+		ip netns exec "$ns" ss -ltn | grep "$addr:7795" > /dev/null && return 0
+		kill -0 "$(cat "$RUN/$dev.bgpid")" 2>/dev/null ||
+			fail "mig-agent $dev exited: $(tail -3 "$RUN/$dev.log")"
+		sleep 0.1
+	done
+	fail "mig-agent $dev does not listen after 5 s"
+}
+
+# psk_try NS ADDR IDENTITY KEY-HEX [REQUEST] - a TLS-PSK session to the
+# agent at ADDR:7795 from namespace NS (gnutls-cli) that sends REQUEST
+# (default a hello); 0 if the handshake succeeded and the agent answered
+# ok (its answer in $RUN/psk.out)
+psk_try() {
+	echo "${5:-{\"op\": \"hello\"\}}" | timeout 5 ip netns exec "$1" gnutls-cli --logfile=/dev/null \
+		--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK' \
+		--pskusername "$3" --pskkey "$4" --port 7795 "${2}" > "$RUN/psk.out" 2>&1 &&
+		grep '"ok": true' "$RUN/psk.out" > /dev/null
+}
+
+# stop_bg - SIGTERM every background helper whose pid is in $RUN/*.bgpid
+stop_bg() {
+	local f
+	for f in "$RUN"/*.bgpid; do
+		[ -e "$f" ] || continue
+		kill -TERM "$(cat "$f")" 2>/dev/null || true
+	done
+}
+
 # json_get FILE FILTER - jq helper with a clear failure
 json_get() {
 	jq -r "$2" "$1" 2>/dev/null || fail "cannot read '$2' from $1"

@@ -28,6 +28,13 @@
 # migctl fails with virsh's status, the guest still running and
 # answering on host A.
 #
+# Provisioning (docs/provisioning.md): each host runs a mig-agent, the
+# manager has a topology of the two hosts, and host A holds guest0's ACL
+# (chain vm_guest0 of table bridge mig_policy: UDP 7779 dropped). Each
+# migration runs with --provision DEST --provision-from SRC: after it the
+# chain is at the destination only. The cancelled migration is provisioned
+# too: after it the chain is at A only (migctl aborted at B).
+#
 # LV_DOMAIN_EXTRA: extra XML inside <domain> (the qemu: namespace is
 # declared, e.g. <qemu:commandline>...</qemu:commandline>). The logs of
 # both libvirtds and QEMUs end up in $RUN/libvirt-{a,b}-logs.
@@ -62,6 +69,7 @@ cleanup() {
 		wait "$STREAM_PID" 2>/dev/null || true
 	fi
 	stop_manager
+	stop_bg
 	# Keep the daemons' and QEMUs' logs: down removes LV_DIR
 	local x
 	for x in a b; do
@@ -111,16 +119,33 @@ $(grep -v -e dnsmasq -e GDBus -e 'DBus not available' -e DMI -e dmidecode -e '/d
 	-e 'security driver' "$(host_log "$h")" 2>/dev/null | grep -v '^$' | tail -n 10)"
 }
 
-# migrate_guest FROM-URI DEST-TCP-URI - live-migrate guest0 from the host
-# of FROM-URI to the libvirtd at DEST-TCP-URI with the governor and the
-# handoff: the operator's command (docs/libvirt.md), run in the source
-# host's namespace, which reaches the destination's address; migctl gets
-# the VM key from the manager (no --key-file)
+# migrate_guest FROM-URI DEST-TCP-URI FROM-HOST TO-HOST - live-migrate
+# guest0 from the host of FROM-URI to the libvirtd at DEST-TCP-URI with
+# the governor, the handoff and provisioning (hosts A or B): the
+# operator's command (docs/libvirt.md), run in the source host's
+# namespace, which reaches the destination's address; migctl gets the VM
+# key from the manager (no --key-file)
 migrate_guest() {
-	local from=$1 to=$2
+	local from=$1 to=$2 fh th
+	fh=host-$(tr A-Z a-z <<< "$3")
+	th=host-$(tr A-Z a-z <<< "$4")
 	ip netns exec "$(host_ns "$(host_of "$from")")" timeout "$MIGRATE_TIMEOUT" \
 		"$MIGCTL" -s "$MIG_MANAGER_SOCK" migrate "$DOMAIN" "$to" --connect "$from" \
-		--live --verbose --manager "$MIG_MANAGER_CONTROL" --max-rounds "${MAX_ROUNDS:-8}"
+		--live --verbose --manager "$MIG_MANAGER_CONTROL" --max-rounds "${MAX_ROUNDS:-8}" \
+		--provision "$th" --provision-from "$fh"
+}
+
+# acl_at HOST - whether host HOST (A or B) holds guest0's chain
+acl_at() {
+	ip netns exec "$(host_ns "$1")" nft list chain bridge mig_policy "vm_$DOMAIN" 2>/dev/null |
+		grep "udp dport 7779" > /dev/null
+}
+# acl_only HOST WHEN - guest0's chain is on HOST and not on the other
+acl_only() {
+	local other=A
+	[ "$1" != A ] || other=B
+	acl_at "$1" || fail "guest0's ACL is not on host $1 $2"
+	! acl_at "$other" || fail "guest0's ACL is still on host $other $2"
 }
 
 # domain_xml - guest0 as a libvirt domain: the test guest of guest_args
@@ -199,13 +224,15 @@ migrate_leg() {
 	log "migration $n: host $from -> host $to ($(host_tcp "$to")) while the client sends $PPS datagrams/s"
 	t0=$SECONDS
 	rc=0
-	migrate_guest "$(host_uri "$from")" "$(host_tcp "$to")" > "$RUN/migrate$n.log" 2>&1 || rc=$?
+	migrate_guest "$(host_uri "$from")" "$(host_tcp "$to")" "$from" "$to" > "$RUN/migrate$n.log" 2>&1 ||
+		rc=$?
 	if [ $rc -ne 0 ]; then
 		[ $rc -ne 124 ] || rc="124, timeout after $MIGRATE_TIMEOUT s"
 		lv_fail "$from" "migration $n (host $from -> host $to) failed (exit $rc):" \
 			"$(tr '\r' '\n' < "$RUN/migrate$n.log" | grep -v '^$' | tail -n 3)"
 	fi
-	log "migration $n: virsh migrate done in $((SECONDS - t0)) s"
+	log "migration $n: virsh migrate done in $((SECONDS - t0)) s; $(grep -m1 '^migctl: provisioned' "$RUN/migrate$n.log" || echo 'not provisioned?')"
+	acl_only "$to" "after migration $n (provisioned with --provision)"
 	# Where the guest runs now: on TO, and no longer on FROM
 	state=$(lv "$to" domstate "$DOMAIN" 2>&1) ||
 		lv_fail "$to" "virsh domstate $DOMAIN on host $to failed after migration $n: $state"
@@ -272,8 +299,23 @@ vars=$("$LIBVIRT_HOSTS" up "$LV_DIR" "$LAB_HV" "$LAB_MIG_SRC_IP" "$LAB_DST" "$LA
 eval "$vars"
 log "libvirtd A ($LV_A_NS, pid $LV_A_PID, $LV_A_TCP) and B ($LV_B_NS, pid $LV_B_PID, $LV_B_TCP) up in $((SECONDS - t0)) s"
 
-# mig-manager on host A, reachable from host B over the migration link
-MANAGER_ADDR=$LAB_MIG_SRC_IP start_manager
+# mig-manager on host A, reachable from host B over the migration link,
+# with the two hosts' agents (provisioning)
+two_host_topology "$RUN/topology.conf" agent-a agent-b
+MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
+start_agent "$LAB_HV" agent-a "$LAB_MIG_SRC_IP"
+start_agent "$LAB_DST" agent-b "$LAB_MIG_DST_IP"
+ip netns exec "$LAB_HV" nft -f - <<EOF || fail "cannot write guest0's ACL on host A"
+table bridge mig_policy {
+	chain vm_$DOMAIN {
+		ether daddr $GUEST_MAC udp dport 7779 counter drop
+	}
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		jump vm_$DOMAIN comment "mig-vm $DOMAIN"
+	}
+}
+EOF
 MIG_MANAGER_KEY=$RUN/handoff.key
 MIG_MANAGER_SOCK=$RUN/mig-manager.sock
 MIG_MANAGER_CONTROL=$LAB_MIG_SRC_IP:7790
@@ -335,7 +377,8 @@ state=$(lv A domstate "$DOMAIN" 2>&1) && [ "$state" = running ] ||
 log "cancelled migration: migctl migrate --bandwidth 1, SIGTERM after 4 s"
 ip netns exec "$LAB_HV" "$MIGCTL" -s "$MIG_MANAGER_SOCK" migrate "$DOMAIN" "$LV_B_TCP" \
 	--connect "$LV_A_URI" --live --bandwidth 1 --manager "$MIG_MANAGER_CONTROL" \
-	--key-file "$MIG_MANAGER_KEY" > "$RUN/migrate-cancel.log" 2>&1 &
+	--key-file "$MIG_MANAGER_KEY" --provision host-b --provision-from host-a \
+	> "$RUN/migrate-cancel.log" 2>&1 &
 mpid=$!
 sleep 4
 kill -TERM "$mpid" 2>/dev/null || fail "the cancelled migration: migctl ended before SIGTERM: $(tail -n 3 "$RUN/migrate-cancel.log")"
@@ -353,6 +396,9 @@ state=$(lv A domstate "$DOMAIN" 2>&1) && [ "$state" = running ] ||
 	lv_fail A "$DOMAIN is '$state' on host A after the cancelled migration, expected running"
 ! lv B domstate "$DOMAIN" > /dev/null 2>&1 || lv_fail B "$DOMAIN exists on host B after the cancelled migration"
 sink_received 99 > /dev/null || fail "the guest does not answer on host A after the cancelled migration"
+grep -q '^migctl: provisioned' "$RUN/migrate-cancel.log" ||
+	fail "the cancelled migration was not provisioned: $(head -n 5 "$RUN/migrate-cancel.log")"
+acl_only A "after the cancelled migration (migctl aborts the provisioning at B)"
 log "cancelled migration: migctl exited $rc ($(grep -m1 -i 'error' "$RUN/migrate-cancel.log" | tr -d '\r' | cut -c1-100)); $DOMAIN still runs on host A and answers"
 
 LEG_SUMMARY=

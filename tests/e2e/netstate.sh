@@ -55,19 +55,11 @@ case "$CASE" in none|fetch|pull|push|faults|full) ;; *) fail "unknown case '$CAS
 export LAB_FIREWALL=1
 TEST_NAME=netstate-$CASE
 e2e_start "ns$CASE" "$0" "$@"
-MIG_AGENT=$BUILD/bin/mig-agent
-need_files "$MIG_AGENT"
+need_files "$BUILD/bin/mig-agent"
 for c in nft dnsmasq python3; do
 	command -v "$c" >/dev/null || fail "'$c' not found (scripts/debian-packages)"
 done
-trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager; stop_others' EXIT
-stop_others() {
-	local f
-	for f in "$RUN"/*.bgpid; do
-		[ -e "$f" ] || continue
-		kill -TERM "$(cat "$f")" 2>/dev/null || true
-	done
-}
+trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager; stop_bg' EXIT
 CTR=vm_${LAB_GUEST_IP//./_}
 
 # nft_counter NS NAME - packets of a named counter of table inet mig (or -1)
@@ -90,58 +82,22 @@ ip netns exec "$LAB_CLI" python3 "$TOP/tests/e2e/talk-peer.py" "$LAB_CLI_IP" "$R
 	2> "$RUN/talk.err" &
 echo $! > "$RUN/talk.bgpid"
 
-cat > "$RUN/topology.conf" <<EOF
-[host host-a]
-addresses = $LAB_MIG_SRC_IP
-device = fw-a
-[host host-b]
-addresses = $LAB_MIG_DST_IP
-device = fw-b
-[device fw-a]
-type = nftables
-agent = $LAB_MIG_SRC_IP:7795
-[device fw-b]
-type = nftables
-agent = $LAB_MIG_DST_IP:7795
-[transfer host-a host-b]
-mode = $(case $CASE in none|faults|full) echo fetch ;; *) echo "$CASE" ;; esac)
-EOF
+two_host_topology "$RUN/topology.conf" fw-a fw-b \
+	"$(case $CASE in none|faults|full) echo fetch ;; *) echo "$CASE" ;; esac)"
 conf=
 [ "$CASE" = none ] || conf="topology-file=$RUN/topology.conf"
 MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF=$conf start_manager
 
-# start_agent NS DEVICE ADDR UPLINK-IP - a mig-agent in host NS
-start_agent() {
-	local ns=$1 dev=$2 addr=$3 up=$4
-	migctl key --device "$dev" --out "$RUN/$dev.key" || fail "migctl key --device $dev failed"
-	cat > "$RUN/$dev.conf" <<-EOF
-	[agent]
-	name=$dev
-	listen=$addr:7795
-	key-file=$RUN/$dev.key
-	snoop=br0
-	announce-command=ip -n $LAB_CLI route replace \$MIG_IPS/32 via $up
-	$([ "$CASE" = full ] && [ "$dev" = fw-b ] && echo max-entries=20)
-	EOF
-	ip netns exec "$ns" "$MIG_AGENT" -c "$RUN/$dev.conf" -d > "$RUN/$dev.log" 2>&1 &
-	echo $! > "$RUN/$dev.bgpid"
-	for _ in $(seq 50); do
-		ip netns exec "$ns" ss -ltn | grep "$addr:7795" > /dev/null && return 0
-		kill -0 "$(cat "$RUN/$dev.bgpid")" 2>/dev/null || fail "mig-agent $dev exited: $(tail -3 "$RUN/$dev.log")"
-		sleep 0.1
-	done
-	fail "mig-agent $dev does not listen after 5 s"
+# start_agent_fw NS DEVICE ADDR UPLINK-IP - a host's agent: it snoops DHCP
+# on br0 and moves the client's route to itself when it announces the VM
+start_agent_fw() {
+	start_agent "$1" "$2" "$3" snoop=br0 \
+		"announce-command=ip -n $LAB_CLI route replace \$MIG_IPS/32 via $4" \
+		"$([ "$CASE" = full ] && [ "$2" = fw-b ] && echo max-entries=20)"
 }
-start_agent "$LAB_HV" fw-a "$LAB_MIG_SRC_IP" "$LAB_UP_SRC_IP"
-start_agent "$LAB_DST" fw-b "$LAB_MIG_DST_IP" "$LAB_UP_DST_IP"
+start_agent_fw "$LAB_HV" fw-a "$LAB_MIG_SRC_IP" "$LAB_UP_SRC_IP"
+start_agent_fw "$LAB_DST" fw-b "$LAB_MIG_DST_IP" "$LAB_UP_DST_IP"
 
-# psk_try NS ADDR IDENTITY KEY-HEX - a TLS-PSK session attempt (gnutls-cli); 0 if the handshake succeeded
-psk_try() {
-	echo '{"op": "hello"}' | timeout 5 ip netns exec "$1" gnutls-cli --logfile=/dev/null \
-		--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK' \
-		--pskusername "$3" --pskkey "$4" --port 7795 "${2}" > "$RUN/psk.out" 2>&1 &&
-		grep -q '"ok": true' "$RUN/psk.out"
-}
 if [ "$CASE" = faults ]; then
 	command -v gnutls-cli > /dev/null || fail "gnutls-cli not found (package gnutls-bin, scripts/debian-packages)"
 	right=$(od -An -tx1 -v "$RUN/fw-b.key" | tr -d ' \n')

@@ -2,8 +2,11 @@
 /*
  * check_agent - mig-agent's parts that need no kernel: its key table
  * against agent/mig-agent.conf and mig-agent.conf(5), the DHCP snooping
- * parser (a DHCPACK and what is not one), and the scope of a ticket (an
- * import from another agent keeps only the ticket's VM).
+ * parser (a DHCPACK and what is not one), the scope of a ticket (an
+ * import from another agent keeps only the ticket's VM), and the pure
+ * parts of a VM's network policy (policy.h): names, class minors, rates,
+ * tc's class and qdisc lines, segment aliases, the nftables document of
+ * an apply and the error codes.
  */
 #include <check.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "config.h"
+#include "policy.h"
 #include "scope.h"
 #include "snoop.h"
 
@@ -134,6 +138,264 @@ START_TEST(test_scope)
 }
 END_TEST
 
+/* --- policy.h ------------------------------------------------------------------ */
+
+START_TEST(test_policy_vm_name)
+{
+	g_autofree char *n48 = g_strnfill(48, 'a'), *n49 = g_strnfill(49, 'a');
+	static const char *const bad[] = { "", "we b", "a/b", "a,b", "a=b", "caf\xc3\xa9",
+					   "a\nb", "x\"y", NULL };
+	g_autoptr(GError) err = NULL;
+
+	ck_assert(policy_vm_valid("web1", NULL));
+	ck_assert(policy_vm_valid("a.b-c_D9", NULL));
+	ck_assert(policy_vm_valid(n48, NULL));
+	ck_assert(!policy_vm_valid(n49, &err));
+	ck_assert(g_error_matches(err, POLICY_ERROR, POLICY_ERR_INVALID));
+	ck_assert_ptr_nonnull(strstr(err->message, "48"));
+	ck_assert(!policy_vm_valid(NULL, NULL));
+	for (const char *const *b = bad; *b; b++)
+		ck_assert_msg(!policy_vm_valid(*b, NULL), "'%s' taken as a VM name", *b);
+	ck_assert(policy_mac_valid("52:54:00:AB:cd:10"));
+	ck_assert(!policy_mac_valid("52:54:00:ab:cd"));
+	ck_assert(!policy_mac_valid("52-54-00-ab-cd-10"));
+	ck_assert(!policy_mac_valid("52:54:00:ab:cd:1g"));
+	ck_assert(!policy_mac_valid(NULL));
+}
+END_TEST
+
+START_TEST(test_policy_minor)
+{
+	/* FNV-1a-32, as tests/e2e/provision.sh computes it in shell */
+	ck_assert_uint_eq(policy_class_minor("guest0"), 0x10f9);
+	ck_assert_uint_eq(policy_class_minor("web1"), 0xcae0);
+	ck_assert_uint_eq(policy_class_minor("a"), 0xd82c);
+	ck_assert_uint_eq(policy_class_minor("web1"), policy_class_minor("web1"));
+	ck_assert_uint_ne(policy_class_minor("web1"), policy_class_minor("web2"));
+	for (int i = 0; i < 5000; i++) {
+		g_autofree char *n = g_strdup_printf("vm-%d", i);
+		unsigned int m = policy_class_minor(n);
+
+		ck_assert_msg(m >= 0x100 && m <= 0xfeff, "minor %x of %s out of range", m, n);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_rate)
+{
+	static const char *const good[] = { "2Mbit", "2mbit", "2MBIT", "1.5Gbit", "100kbit",
+					    "8bit", "10Kibit", "1tbit", NULL };
+	static const char *const bad[] = { "", "2", "Mbit", "2 Mbit", "2Mbps", "2mbps", "1.Mbit",
+					   ".5Mbit", "-1Mbit", "0mbit", "7bit", "2Mbit;x", "2Xbit",
+					   "1000tbit", NULL };
+	uint64_t bits = 0;
+
+	for (const char *const *g = good; *g; g++)
+		ck_assert_msg(policy_rate_valid(*g), "'%s' refused", *g);
+	for (const char *const *b = bad; *b; b++)
+		ck_assert_msg(!policy_rate_valid(*b), "'%s' taken as a rate", *b);
+	ck_assert(!policy_rate_valid(NULL));
+	ck_assert(policy_rate_bits("2Mbit", &bits));
+	ck_assert_uint_eq(bits, 2000000);
+	ck_assert(policy_rate_bits("1.5Gbit", &bits));
+	ck_assert_uint_eq(bits, 1500000000);
+	ck_assert(policy_rate_bits("1kibit", &bits));
+	ck_assert_uint_eq(bits, 1024);
+}
+END_TEST
+
+START_TEST(test_policy_tc_lines)
+{
+	unsigned int minor = 0;
+	char *rate = NULL, *ceil = NULL;
+	uint64_t bits = 0;
+
+	ck_assert(policy_parse_class("class htb 1:1a2b root prio 0 rate 2Mbit ceil 2Mbit "
+				     "burst 1600b cburst 1600b ", &minor, &rate, &ceil));
+	ck_assert_uint_eq(minor, 0x1a2b);
+	ck_assert_str_eq(rate, "2Mbit");
+	ck_assert_str_eq(ceil, "2Mbit");
+	g_clear_pointer(&rate, g_free);
+	g_clear_pointer(&ceil, g_free);
+	ck_assert(policy_parse_class("class htb 1:10 parent 1:1 prio 0 rate 1Mbit ceil 3Mbit "
+				     "burst 1600b cburst 1599b\n", &minor, NULL, &ceil));
+	ck_assert_uint_eq(minor, 0x10);
+	ck_assert_str_eq(ceil, "3Mbit");
+	g_clear_pointer(&ceil, g_free);
+	ck_assert(!policy_parse_class("class fq_codel 8001:1 parent 8001: ", &minor, NULL, NULL));
+	ck_assert(!policy_parse_class("class htb 2:10 root prio 0 rate 1Mbit ceil 1Mbit", &minor,
+				      NULL, NULL));
+	ck_assert(!policy_parse_class("class htb 1:zz root rate 1Mbit ceil 1Mbit", &minor, NULL,
+				      NULL));
+	ck_assert(!policy_parse_class("class htb 1:10 root prio 0 rate 1Mbit", &minor, NULL, NULL));
+	ck_assert(!policy_parse_class("", &minor, NULL, NULL));
+	ck_assert(policy_parse_qdisc_rate("qdisc tbf 8002: root refcnt 3 rate 32Mbit burst 32Kb "
+					  "lat 50ms \n", &bits));
+	ck_assert_uint_eq(bits, 32000000);
+	ck_assert(!policy_parse_qdisc_rate("qdisc htb 1: root refcnt 2 r2q 10 default 0 "
+					   "direct_packets_stat 0 direct_qlen 1000\n", &bits));
+	ck_assert(!policy_parse_qdisc_rate("qdisc noqueue 0: root refcnt 2 \n", &bits));
+	ck_assert(!policy_parse_qdisc_rate("qdisc tbf 8003: parent 1:1 rate 1Mbit\n", &bits));
+}
+END_TEST
+
+START_TEST(test_policy_alias)
+{
+	struct policy_alias a;
+	static const char *const two[] = { "web1", "web2", NULL };
+	static const char *const one[] = { "web1", NULL };
+	g_autofree char *f1 = NULL, *f2 = NULL;
+
+	ck_assert(policy_alias_parse("mig vms=web1,web2 probe=10.99.0.2", &a));
+	ck_assert_uint_eq(g_strv_length(a.vms), 2);
+	ck_assert_str_eq(a.vms[0], "web1");
+	ck_assert_str_eq(a.vms[1], "web2");
+	ck_assert_str_eq(a.probe, "10.99.0.2");
+	policy_alias_clear(&a);
+	ck_assert(policy_alias_parse("mig vms=web1", &a));
+	ck_assert_uint_eq(g_strv_length(a.vms), 1);
+	ck_assert_ptr_null(a.probe);
+	policy_alias_clear(&a);
+	ck_assert(policy_alias_parse("mig vms=", &a));
+	ck_assert_uint_eq(g_strv_length(a.vms), 0);
+	policy_alias_clear(&a);
+	ck_assert(!policy_alias_parse("uplink to the tenant", &a));
+	policy_alias_clear(&a);
+	ck_assert(!policy_alias_parse("mig vms=web1,bad/name", &a));
+	policy_alias_clear(&a);
+	ck_assert(!policy_alias_parse(NULL, &a));
+	ck_assert_ptr_nonnull(a.vms);
+	policy_alias_clear(&a);
+	f1 = policy_alias_format(two, "10.99.0.2");
+	ck_assert_str_eq(f1, "mig vms=web1,web2 probe=10.99.0.2");
+	f2 = policy_alias_format(one, NULL);
+	ck_assert_str_eq(f2, "mig vms=web1");
+	ck_assert(policy_alias_parse(f1, &a));
+	ck_assert(g_strv_equal((const char *const *)a.vms, two));
+	policy_alias_clear(&a);
+}
+END_TEST
+
+/* The command @i of an nft JSON document: its verb's object's @kind. */
+static JsonObject *nft_cmd_at(JsonNode *doc, unsigned int i, const char *verb, const char *kind)
+{
+	JsonArray *cmds = json_object_get_array_member(json_node_get_object(doc), "nftables");
+	JsonObject *c = json_array_get_object_element(cmds, i);
+
+	ck_assert_msg(json_object_has_member(c, verb), "command %u is not %s", i, verb);
+	c = json_object_get_object_member(c, verb);
+	ck_assert_msg(json_object_has_member(c, kind), "command %u is not %s %s", i, verb, kind);
+	return json_object_get_object_member(c, kind);
+}
+
+START_TEST(test_policy_nft_doc)
+{
+	g_autoptr(JsonNode) acl = json_from_string(
+		"[{\"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": "
+		"{\"protocol\": \"udp\", \"field\": \"dport\"}}, \"right\": 7777}},"
+		" {\"counter\": {\"packets\": 5, \"bytes\": 300}}, {\"accept\": null}]},"
+		" {\"expr\": [{\"drop\": null}], \"comment\": \"the rest\"}]", NULL);
+	g_autoptr(JsonNode) doc = NULL, nojump = NULL;
+	JsonArray *rules = json_node_get_array(acl);
+	JsonObject *o;
+	JsonArray *cmds;
+
+	ck_assert(policy_acl_valid(acl, 10, NULL));
+	doc = policy_nft_apply_doc("mig_policy", "web1", rules, true);
+	cmds = json_object_get_array_member(json_node_get_object(doc), "nftables");
+	ck_assert_uint_eq(json_array_get_length(cmds), 6);
+	o = nft_cmd_at(doc, 0, "add", "table");
+	ck_assert_str_eq(json_object_get_string_member(o, "family"), "bridge");
+	ck_assert_str_eq(json_object_get_string_member(o, "name"), "mig_policy");
+	o = nft_cmd_at(doc, 1, "add", "chain");
+	ck_assert_str_eq(json_object_get_string_member(o, "table"), "mig_policy");
+	ck_assert_str_eq(json_object_get_string_member(o, "name"), "forward");
+	ck_assert_str_eq(json_object_get_string_member(o, "hook"), "forward");
+	ck_assert_str_eq(json_object_get_string_member(o, "type"), "filter");
+	ck_assert_int_eq(json_object_get_int_member(o, "prio"), 0);
+	ck_assert_str_eq(json_object_get_string_member(o, "policy"), "accept");
+	o = nft_cmd_at(doc, 2, "add", "chain");
+	ck_assert_str_eq(json_object_get_string_member(o, "name"), "vm_web1");
+	ck_assert(!json_object_has_member(o, "hook"));
+	for (unsigned int i = 0; i < 2; i++) {
+		JsonObject *in = json_array_get_object_element(rules, i);
+
+		o = nft_cmd_at(doc, 3 + i, "add", "rule");
+		ck_assert_str_eq(json_object_get_string_member(o, "family"), "bridge");
+		ck_assert_str_eq(json_object_get_string_member(o, "table"), "mig_policy");
+		ck_assert_str_eq(json_object_get_string_member(o, "chain"), "vm_web1");
+		ck_assert(json_node_equal(json_object_get_member(o, "expr"),
+					  json_object_get_member(in, "expr")));
+		ck_assert(!json_object_has_member(o, "handle"));
+	}
+	ck_assert(!json_object_has_member(nft_cmd_at(doc, 3, "add", "rule"), "comment"));
+	ck_assert_str_eq(json_object_get_string_member(nft_cmd_at(doc, 4, "add", "rule"),
+						       "comment"), "the rest");
+	o = nft_cmd_at(doc, 5, "add", "rule");
+	ck_assert_str_eq(json_object_get_string_member(o, "chain"), "forward");
+	ck_assert_str_eq(json_object_get_string_member(o, "comment"), "mig-vm web1");
+	ck_assert_str_eq(json_object_get_string_member(
+		json_object_get_object_member(
+			json_array_get_object_element(json_object_get_array_member(o, "expr"), 0),
+			"jump"), "target"), "vm_web1");
+	/* the jump is there already: not twice */
+	nojump = policy_nft_apply_doc("t2", "web1", rules, false);
+	cmds = json_object_get_array_member(json_node_get_object(nojump), "nftables");
+	ck_assert_uint_eq(json_array_get_length(cmds), 5);
+	ck_assert_str_eq(json_object_get_string_member(nft_cmd_at(nojump, 4, "add", "rule"),
+						       "chain"), "vm_web1");
+}
+END_TEST
+
+START_TEST(test_policy_acl_valid)
+{
+	static const char *const bad[] = {
+		"{}", "[1]", "[{}]", "[{\"expr\": {}}]", "[{\"expr\": []}]",
+		"[{\"expr\": [{\"drop\": null}], \"comment\": 7}]",
+		"[{\"expr\": [{\"jump\": {\"target\": \"vm_other\"}}]}]",
+		"[{\"expr\": [{\"goto\": {\"target\": \"forward\"}}]}]", NULL,
+	};
+	g_autoptr(JsonNode) two = json_from_string("[{\"expr\": [{\"accept\": null}]},"
+						   " {\"expr\": [{\"drop\": null}]}]", NULL);
+	g_autoptr(GError) err = NULL;
+
+	ck_assert(policy_acl_valid(NULL, 1, NULL));
+	ck_assert(policy_acl_valid(two, 2, NULL));
+	ck_assert(!policy_acl_valid(two, 1, &err));
+	ck_assert(g_error_matches(err, POLICY_ERROR, POLICY_ERR_INVALID));
+	ck_assert_ptr_nonnull(strstr(err->message, "max-rules"));
+	for (const char *const *b = bad; *b; b++) {
+		g_autoptr(JsonNode) n = json_from_string(*b, NULL);
+
+		ck_assert_msg(!policy_acl_valid(n, 10, NULL), "acl %s taken", *b);
+	}
+}
+END_TEST
+
+START_TEST(test_policy_error_codes)
+{
+	static const struct {
+		enum policy_error e;
+		const char *code;
+	} map[] = {
+		{ POLICY_ERR_INVALID, "invalid" }, { POLICY_ERR_CONFLICT, "conflict" },
+		{ POLICY_ERR_BANDWIDTH, "bandwidth" }, { POLICY_ERR_PROBE, "probe" },
+		{ POLICY_ERR_SYSTEM, "system" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(map); i++) {
+		g_autoptr(GError) e = g_error_new_literal(POLICY_ERROR, map[i].e, "x");
+
+		ck_assert_str_eq(policy_error_code(e), map[i].code);
+	}
+	{
+		g_autoptr(GError) e = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+
+		ck_assert_str_eq(policy_error_code(e), "system");
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("agent");
@@ -145,6 +407,14 @@ int main(void)
 	tcase_add_test(tc, test_man_page_names_every_key);
 	tcase_add_test(tc, test_snoop_parse);
 	tcase_add_test(tc, test_scope);
+	tcase_add_test(tc, test_policy_vm_name);
+	tcase_add_test(tc, test_policy_minor);
+	tcase_add_test(tc, test_policy_rate);
+	tcase_add_test(tc, test_policy_tc_lines);
+	tcase_add_test(tc, test_policy_alias);
+	tcase_add_test(tc, test_policy_nft_doc);
+	tcase_add_test(tc, test_policy_acl_valid);
+	tcase_add_test(tc, test_policy_error_codes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -24,9 +24,10 @@ $(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS
 		$(UNIT_CHECK_LIBS)
 
 # check_vmtable, check_queue, check_rewrite, check_manager, check_config,
-# check_fuzz, check_counters: the manager's core, its JSON/metrics
+# check_fuzz, check_counters, check_topology, check_provision: the
+# manager's core, its JSON/metrics, its topology and provisioning hooks
 # (admin.c, metrics.c) and the tables the docs are held to.
-UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology
+UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology provision
 UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS) \
 	tests/lab/simqemu.c
 
