@@ -84,8 +84,9 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 static void stop(struct parts *p)
 {
 	metrics_server_free(p->metrics);
-	admin_server_free(p->admin);
+	/* provisioning answers its waiting admin sessions before they go */
 	provision_free(p->provision);
+	admin_server_free(p->admin);
 	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);
