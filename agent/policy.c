@@ -401,18 +401,27 @@ static bool run_argv(const char *const *argv, char **out, GError **error)
 	return true;
 }
 
+/* The NULL-terminated argument vector @arg0, @ap... (the strings are borrowed). */
+static GPtrArray *argv_of(const char *arg0, va_list ap)
+{
+	GPtrArray *argv = g_ptr_array_new();
+
+	for (const char *a = arg0; a; a = va_arg(ap, const char *))
+		g_ptr_array_add(argv, (gpointer)a);
+	g_ptr_array_add(argv, NULL);
+	return argv;
+}
+
 static bool run(char **out, GError **error, const char *arg0, ...) G_GNUC_NULL_TERMINATED;
 
 static bool run(char **out, GError **error, const char *arg0, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GPtrArray) argv = NULL;
 	va_list ap;
 
 	va_start(ap, arg0);
-	for (const char *a = arg0; a; a = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)a);
+	argv = argv_of(arg0, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
 	return run_argv((const char *const *)argv->pdata, out, error);
 }
 
@@ -422,15 +431,13 @@ static JsonArray *run_json(JsonParser *p, GError **error, const char *arg0, ...)
 
 static JsonArray *run_json(JsonParser *p, GError **error, const char *arg0, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GPtrArray) argv = NULL;
 	g_autofree char *out = NULL;
 	va_list ap;
 
 	va_start(ap, arg0);
-	for (const char *a = arg0; a; a = va_arg(ap, const char *))
-		g_ptr_array_add(argv, (gpointer)a);
+	argv = argv_of(arg0, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
 	if (!run_argv((const char *const *)argv->pdata, &out, error))
 		return NULL;
 	if (!*g_strstrip(out))

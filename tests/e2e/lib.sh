@@ -338,6 +338,16 @@ start_agent() {
 	fail "mig-agent $dev does not listen after 5 s"
 }
 
+# start_host_agents DEVICE-A DEVICE-B - the manager on host A with the
+# two-host topology ($RUN/topology.conf, two_host_topology) and an agent
+# on each host (start_agent, no extra configuration)
+start_host_agents() {
+	two_host_topology "$RUN/topology.conf" "$1" "$2"
+	MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
+	start_agent "$LAB_HV" "$1" "$LAB_MIG_SRC_IP"
+	start_agent "$LAB_DST" "$2" "$LAB_MIG_DST_IP"
+}
+
 # psk_try NS ADDR IDENTITY KEY-HEX [REQUEST] - a TLS-PSK session to the
 # agent at ADDR:7795 from namespace NS (gnutls-cli) that sends REQUEST
 # (default a hello); 0 if the handshake succeeded and the agent answered

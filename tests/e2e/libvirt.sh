@@ -301,10 +301,7 @@ log "libvirtd A ($LV_A_NS, pid $LV_A_PID, $LV_A_TCP) and B ($LV_B_NS, pid $LV_B_
 
 # mig-manager on host A, reachable from host B over the migration link,
 # with the two hosts' agents (provisioning)
-two_host_topology "$RUN/topology.conf" agent-a agent-b
-MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
-start_agent "$LAB_HV" agent-a "$LAB_MIG_SRC_IP"
-start_agent "$LAB_DST" agent-b "$LAB_MIG_DST_IP"
+start_host_agents agent-a agent-b
 ip netns exec "$LAB_HV" nft -f - <<EOF || fail "cannot write guest0's ACL on host A"
 table bridge mig_policy {
 	chain vm_$DOMAIN {

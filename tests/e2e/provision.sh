@@ -81,11 +81,7 @@ fnv1a() {
 MINOR=$(printf '%x' $((0x100 + $(fnv1a "$VM") % 0xfe00)))
 
 # --- the manager and the agents ---------------------------------------------------
-two_host_topology "$RUN/topology.conf" agent-a agent-b
-MANAGER_ADDR=$LAB_MIG_SRC_IP MANAGER_CONF="topology-file=$RUN/topology.conf" start_manager
-
-start_agent "$LAB_HV" agent-a "$LAB_MIG_SRC_IP"
-start_agent "$LAB_DST" agent-b "$LAB_MIG_DST_IP"
+start_host_agents agent-a agent-b
 
 # --- the guest's policy at host A, as the operator wrote it ---------------------------
 ip netns exec "$LAB_HV" nft -f - <<EOF || fail "cannot write A's ACL"
