@@ -25,7 +25,10 @@
 #   - every limit is within [bandwidth-min, link cap <= max-bandwidth]
 #     and follows the decision the round reports (raise only above
 #     target and never down, lower only at or below it and never up,
-#     floor = the floor, link-cap = the cap);
+#     floor = the floor, final-approach and link-cap = the cap);
+#   - a round that leaves between h and h / target factor plans the
+#     next one at the link cap (final approach), when the cap keeps the
+#     dirty rate estimate at the target factor;
 #   - no limit is below the floor (dirty rate estimate / target factor)
 #     unless capped, and after a round without progress the limit is at
 #     least twice what that round achieved (or the cap);
@@ -89,9 +92,10 @@ check_rounds() {
 		       (.decision == \"lower\" and (.[\"average-factor\"] > .[\"target-factor\"] or .limit > .[\"previous-limit\"])) or
 		       (.decision == \"floor\" and .limit != .[\"floor-bandwidth\"]) or
 		       (.decision == \"double\" and .progress) or
+		       (.decision == \"final-approach\" and (.limit != .[\"link-cap\"] or .remaining * .[\"target-factor\"] > .threshold)) or
 		       (.decision == \"link-cap\" and .limit != .[\"link-cap\"]) or
 		       (.decision == \"min\" and .limit != $GOV_MIN) or
-		       (.decision as \$d | [\"raise\", \"lower\", \"floor\", \"double\", \"link-cap\", \"min\"] | index(\$d) | not))] | length")
+		       (.decision as \$d | [\"raise\", \"lower\", \"floor\", \"double\", \"final-approach\", \"link-cap\", \"min\"] | index(\$d) | not))] | length")
 	[ "$bad" -eq 0 ] || fail "$bad rounds set a limit that does not match their decision or bounds"
 
 	# The floor, and at least double after a round without progress
@@ -99,6 +103,15 @@ check_rounds() {
 		select((.decision != "min" and .limit < ([.["floor-bandwidth"], .["link-cap"]] | min)) or
 		       (.progress == false and .limit + 1 < ([2 * .["round-bandwidth"], .["link-cap"]] | min)))] | length')
 	[ "$bad" -eq 0 ] || fail "$bad rounds planned below the floor or did not double after no progress"
+
+	# The final approach: a round that leaves more than h but at most
+	# h / target, with an estimate the cap keeps at the target, plans
+	# the next (last) round at the link cap
+	bad=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data |
+		select(.remaining > .threshold and .remaining * .["target-factor"] <= .threshold and
+		       .["dirty-rate-estimate"] <= .["target-factor"] * .["link-cap"] and
+		       .limit != .["link-cap"])] | length')
+	[ "$bad" -eq 0 ] || fail "$bad rounds within one round of h did not plan the last round at the link cap"
 
 	# The dirty rate estimate is never below the rate of a round of half
 	# a second or more (shorter ones count too few pages to raise it)
