@@ -130,6 +130,18 @@
 	  "provision", "aborted", NULL) \
 	X(PROVISION_FAILED, "provision-failed", CTR_BOTH, "provision_total", "result=\"failed\"", \
 	  "provision", "failed", "A commit or an abort that did not complete (migctl show says what is left).") \
+	X(SERVICE_MOVED, "service-moved", CTR_BOTH, "services_moved_total", NULL, \
+	  "services", "moved", "Services whose inventory row got their VM's new address after ACTIVATED (docs/services.md).") \
+	X(DNS_UPDATED, "dns-updated", CTR_BOTH, "dns_updates_total", "result=\"ok\"", \
+	  "services", "dns-updated", "DNS updates (RFC 2136, TSIG) of the services' names, by result.") \
+	X(DNS_RETRIED, "dns-retried", CTR_BOTH, "dns_updates_total", "result=\"retry\"", \
+	  "services", "dns-retried", NULL) \
+	X(DNS_AUTH_FAILED, "dns-auth-failed", CTR_BOTH, "dns_updates_total", "result=\"auth\"", \
+	  "services", "dns-auth-failed", NULL) \
+	X(DNS_REFUSED, "dns-refused", CTR_BOTH, "dns_updates_total", "result=\"refused\"", \
+	  "services", "dns-refused", NULL) \
+	X(DNS_GAVE_UP, "dns-gave-up", CTR_BOTH, "dns_updates_total", "result=\"gave-up\"", \
+	  "services", "dns-gave-up", NULL) \
 	X(ADMIN_REFUSED, "admin-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"admin\"", \
 	  "errors", "admin-refused", "Connections closed at once: max-connections reached.") \
 	X(METRICS_REFUSED, "metrics-refused", CTR_GLOBAL, "connections_refused_total", "socket=\"metrics\"", \

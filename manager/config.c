@@ -89,6 +89,22 @@ static const struct kt_key config_keys[] = {
 	  "Bound of every exchange with an agent.", NULL, NULL },
 	{ "provision-timeout-ms", KT_UINT, F(provision_timeout_ms), "15000", 100, 600000,
 	  "Bound of each exchange with an agent when provisioning (it applies the policy, creates and probes the channel).", NULL, NULL },
+	{ "inventory", KT_PATH_OFF, F(inventory), "", 0, 0,
+	  "The services' data table, an SQLite file (docs/services.md), e.g. /var/lib/mig-manager/inventory.db: id, DNS name, VM, address, DNS state of each service. Empty = no inventory and no DNS updates.", NULL, NULL },
+	{ "dns-server", KT_ADDR_OFF, F(dns_server), "", 0, 0,
+	  "The primary DNS server that takes the services' RFC 2136 updates, numeric HOST:PORT or [V6]:PORT. Empty = no DNS updates.", NULL, NULL },
+	{ "dns-zone", KT_STR, F(dns_zone), "", 0, 0,
+	  "The zone the services' names are in (the zone section of each update).", NULL, NULL },
+	{ "dns-key-file", KT_PATH_OFF, F(dns_key_file), "", 0, 0,
+	  "TSIG key of the updates (hmac-sha256 or stronger), as keymgr -t or tsig-keygen print it. Empty = unsigned updates.", NULL, NULL },
+	{ "dns-ttl", KT_UINT, F(dns_ttl), "60", 0, 86400,
+	  "TTL of the records the manager writes, seconds.", NULL, NULL },
+	{ "dns-timeout-ms", KT_UINT, F(dns_timeout_ms), "2000", 100, 60000,
+	  "Bound of one DNS update (per try).", NULL, NULL },
+	{ "dns-retry-max-ms", KT_UINT, F(dns_retry_max_ms), "30000", 100, 3600000,
+	  "An update the server did not take (down, SERVFAIL) is retried after 0.5 s, doubling up to this.", NULL, NULL },
+	{ "dns-give-up-s", KT_UINT, F(dns_give_up_s), "3600", 1, 86400 * 7,
+	  "After this long without success an update is given up (dns-gave-up; migctl services says failed).", NULL, NULL },
 };
 
 #undef F

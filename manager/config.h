@@ -86,6 +86,18 @@ enum release_policy {
  * @forget_after_s: unregistered VMs done, expired or aborted for this
  *                  long leave the table.
  * @max_connections: most simultaneous admin (and /metrics) connections.
+ * @topology_file: hosts, devices and agents (docs/netstate.md), or NULL.
+ * @netstate_wait_ms: see mig-manager.conf(5).
+ * @netstate_timeout_ms: see mig-manager.conf(5).
+ * @provision_timeout_ms: bound of one provisioning exchange with an agent.
+ * @inventory: the services' SQLite table (docs/services.md), or NULL.
+ * @dns_server: primary DNS server of the updates; len 0 = none.
+ * @dns_zone: zone of the services' names, or NULL.
+ * @dns_key_file: TSIG key file, or NULL (unsigned updates).
+ * @dns_ttl: TTL of the records written, seconds.
+ * @dns_timeout_ms: bound of one update try.
+ * @dns_retry_max_ms: longest wait between retries.
+ * @dns_give_up_s: an update not done after this long is given up.
  * @peers: redirect peers whose authenticated frames are accepted.
  * @n_peers: entries in @peers.
  */
@@ -120,6 +132,14 @@ struct mgr_config {
 	unsigned int netstate_wait_ms;
 	unsigned int netstate_timeout_ms;
 	unsigned int provision_timeout_ms;
+	char *inventory;
+	struct mig_addr dns_server;
+	char *dns_zone;
+	char *dns_key_file;
+	unsigned int dns_ttl;
+	unsigned int dns_timeout_ms;
+	unsigned int dns_retry_max_ms;
+	unsigned int dns_give_up_s;
 	struct mgr_peer peers[CONFIG_MAX_PEERS];
 	unsigned int n_peers;
 };

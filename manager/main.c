@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "netstate.h"
 #include "provision.h"
+#include "services.h"
 
 static gboolean opt_debug;
 
@@ -51,6 +52,7 @@ struct parts {
 	struct metrics_server *metrics;
 	struct netstate *netstate;
 	struct provision *provision;
+	struct services *services;
 };
 
 static bool start(struct parts *p, const struct mgr_config *cfg,
@@ -70,6 +72,11 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 		p->netstate = netstate_new(p->m, t, kick, p->udp);
 		p->provision = provision_new(p->m, t);
 	}
+	if (cfg->inventory) {
+		p->services = services_new(p->m, error);
+		if (!p->services)
+			return false;
+	}
 	p->admin = admin_server_new(p->m, cfg->socket_path, kick, p->udp, error);
 	if (!p->admin)
 		return false;
@@ -87,6 +94,7 @@ static void stop(struct parts *p)
 	/* provisioning answers its waiting admin sessions before they go */
 	provision_free(p->provision);
 	admin_server_free(p->admin);
+	services_free(p->services);
 	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);

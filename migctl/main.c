@@ -23,6 +23,7 @@
 #include "migctl.h"
 #include "migrate.h"
 #include "provision.h"
+#include "services.h"
 #include "show.h"
 
 G_DEFINE_QUARK(migctl-error-quark, migctl_error)
@@ -304,6 +305,20 @@ static const struct migctl_cmd commands[] = {
 	{ "migrate", MIGRATE_ARGS,
 	  "virsh migrate with the governor and the handoff (docs/libvirt.md)",
 	  migrate_main },
+	{ "services", SERVICES_ARGS,
+	  "the services in the manager's inventory (of one VM), their addresses and DNS state (docs/services.md)",
+	  services_main },
+	{ "service-add", SERVICE_ADD_ARGS,
+	  "add a service of a VM to the inventory; its DNS name is pointed at the address",
+	  services_main },
+	{ "service-remove", "ID", "remove a service from the inventory and its name from DNS",
+	  services_main },
+	{ "service-scope", SERVICE_SCOPE_ARGS,
+	  "which services follow the VM's next migration (none given: all of them, the batch case)",
+	  services_main },
+	{ "migrate-service", MIGRATE_SERVICE_ARGS,
+	  "migrate the VM of SERVICE (as migctl migrate); only SERVICE's row and name follow it",
+	  services_main },
 	{ NULL },
 };
 

@@ -6,14 +6,15 @@
 # cannot include the daemon's internals.
 #
 #   main.c (command table), admin-client.c (the admin socket), show.c
-#   (text output); provision.c (prepare, commit, abort); migrate.c, migrate-opts.c, qmp.c, handoff-objects.c,
+#   (text output); provision.c (prepare, commit, abort); services.c (the
+#   services' inventory and migrate-service); migrate.c, migrate-opts.c, qmp.c, handoff-objects.c,
 #   virsh.c, report.c ("migctl migrate", see migrate-internal.h); domxml.c
 #   (libvirt domain XML, libxml2)
 
 MIGCTL_SRCS := migctl/main.c migctl/admin-client.c migctl/show.c \
 	migctl/migrate.c migctl/migrate-opts.c migctl/qmp.c \
 	migctl/handoff-objects.c migctl/virsh.c migctl/report.c migctl/domxml.c \
-	migctl/provision.c
+	migctl/provision.c migctl/services.c
 MIGCTL_HDRS := $(wildcard migctl/*.h)
 MIGCTL_CFLAGS = $(LIB_CFLAGS) -Imigctl \
 	-DMIG_VERSION='"$(MIG_VERSION)"'

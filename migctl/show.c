@@ -11,6 +11,7 @@
 
 #include "counters.h"
 #include "provision.h"
+#include "services.h"
 
 gint64 json_int(JsonObject *o, const char *k)
 {
@@ -188,6 +189,18 @@ static void show_provision(JsonObject *v)
 		printf("provisioning:    %s\n", line);
 }
 
+/* Its services and where their names point (docs/services.md). */
+static void show_services(JsonObject *v)
+{
+	JsonNode *n = json_object_get_member(v, "services");
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	if (!n || !JSON_NODE_HOLDS_ARRAY(n) || !json_array_get_length(json_node_get_array(n)))
+		return;
+	services_describe(json_node_get_array(n), s, "                 ");
+	printf("services:        %s\n", s->str);
+}
+
 void show_vm(JsonObject *v)
 {
 	JsonObject *t = json_obj(v, "times"), *q = json_obj(v, "queue");
@@ -229,6 +242,7 @@ void show_vm(JsonObject *v)
 	show_drops(json_obj(v, "drops"));
 	show_netstate(v);
 	show_provision(v);
+	show_services(v);
 }
 
 void show_json(JsonNode *n)

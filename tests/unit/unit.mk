@@ -9,7 +9,7 @@
 
 UNIT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check) -lm $(LIB_LIBS)
+UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check sqlite3) -lm $(LIB_LIBS)
 
 # check_proto: libmig alone, and the known-answer vectors QEMU's unit test
 # checks too (tests/unit/handoff-wire-vectors.h of the patched tree).
@@ -24,10 +24,12 @@ $(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS
 		$(UNIT_CHECK_LIBS)
 
 # check_vmtable, check_queue, check_rewrite, check_manager, check_config,
-# check_fuzz, check_counters, check_topology, check_provision: the
+# check_fuzz, check_counters, check_topology, check_provision,
+# check_services: the
 # manager's core, its JSON/metrics, its topology and provisioning hooks
 # (admin.c, metrics.c) and the tables the docs are held to.
-UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology provision
+UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology provision \
+	services
 UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS) \
 	tests/lab/simqemu.c
 
