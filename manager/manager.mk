@@ -10,7 +10,7 @@
 #     netstate.c (the network-state transfer through the mig-agents),
 #     provision.c (policy and channel at the destination first),
 #     inventory.c and services.c (the services' table and DNS names follow
-#     the VM, with dnsupdate.c), main.c
+#     the VM), dnsupdate.c (RFC 2136 update with TSIG, libldns), main.c
 
 MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
 	manager/timers.c manager/state.c \
@@ -18,12 +18,12 @@ MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
 	manager/queue.c manager/rewrite.c manager/config.c
 MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/admin-json.c \
 	manager/metrics.c manager/topology.c manager/agentcall.c manager/netstate.c \
-	manager/provision.c manager/inventory.c manager/services.c
+	manager/provision.c manager/inventory.c manager/services.c manager/dnsupdate.c
 MANAGER_HDRS := $(wildcard manager/*.h)
 MANAGER_CFLAGS = $(LIB_CFLAGS) -Imanager \
 	-DMIG_VERSION='"$(MIG_VERSION)"' -DG_LOG_DOMAIN='"mig-manager"' \
 	-DG_LOG_USE_STRUCTURED
-MANAGER_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 sqlite3) $(LIB_LIBS)
+MANAGER_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 sqlite3 ldns) $(LIB_LIBS)
 
 $(BUILD)/bin/mig-manager: manager/main.c $(MANAGER_CORE_SRCS) \
 		$(MANAGER_NET_SRCS) $(MANAGER_HDRS) $(LIBMIG)

@@ -9,7 +9,7 @@
 
 UNIT_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check sqlite3) -lm $(LIB_LIBS)
+UNIT_CHECK_LIBS = $$(pkg-config --cflags --libs gio-unix-2.0 json-glib-1.0 check) -lm $(LIB_LIBS)
 
 # check_proto: libmig alone, and the known-answer vectors QEMU's unit test
 # checks too (tests/unit/handoff-wire-vectors.h of the patched tree).
@@ -25,26 +25,28 @@ $(BUILD)/tests/asan/check_proto: tests/unit/check_proto.c $(LIB_SRCS) $(LIB_HDRS
 
 # check_vmtable, check_queue, check_rewrite, check_manager, check_config,
 # check_fuzz, check_counters, check_topology, check_provision,
-# check_services: the
-# manager's core, its JSON/metrics, its topology and provisioning hooks
-# (admin.c, metrics.c) and the tables the docs are held to.
+# check_services, check_dnsupdate: the manager's core, its JSON/metrics,
+# its topology, provisioning and services hooks (admin.c, metrics.c), the
+# tables the docs are held to, and the DNS update (against a knotd the
+# test starts).
 UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology provision \
-	services
+	services dnsupdate
 UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS) \
 	tests/lab/simqemu.c
+UNIT_MANAGER_LIBS = $(UNIT_CHECK_LIBS) $$(pkg-config --libs ldns sqlite3)
 
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
 		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
+		$(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/asan/check_%: \
 		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_MANAGER_SRCS) $(UNIT_CHECK_LIBS)
+		$(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
 
 # check_domxml: migctl's domain XML handling.
 UNIT_DOMXML_LIBS = $$(pkg-config --cflags --libs json-glib-1.0 libxml-2.0 check)
