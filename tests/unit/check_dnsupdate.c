@@ -1,63 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * check_dnsupdate - the DNS update of manager/dnsupdate.c against a real
- * knotd (started on 127.0.0.1, a free port, with its configuration, zone
- * lab.test. and TSIG keys in a temporary directory): key files of both
- * formats and bad ones, a replaced A record, an AAAA that replaces the A,
- * a delete, an hmac-sha512 key, a wrong key (TSIG BADSIG, zone
- * unchanged), a server that is down, names outside the zone, and, on a
- * fake server, the TCP retry of a truncated answer and an unsigned answer.
- * knotd (/usr/sbin/knotd, or $KNOTD) is required: without it the test
- * fails.
+ * knotd (knotd.h: started on 127.0.0.1, a free port, with its
+ * configuration, zone lab.test. and TSIG keys in a temporary directory):
+ * key files of both formats and bad ones, a replaced A record, an AAAA
+ * that replaces the A, a delete, an hmac-sha512 key, a wrong key (TSIG
+ * BADSIG, zone unchanged), a server that is down, names outside the zone,
+ * and, on a fake server, the TCP retry of a truncated answer and an
+ * unsigned answer.  knotd (/usr/sbin/knotd, or $KNOTD) is required:
+ * without it the test fails.
  */
 #include <check.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <ldns/ldns.h>
 
 #include "addr.h"
 #include "dnsupdate.h"
+#include "knotd.h"
 
-#define KNOTD "/usr/sbin/knotd"
-#define ZONE "lab.test."
+#define ZONE KNOTD_ZONE
 #define TIMEOUT_MS 2000
 
-static const char secret[] = "A0QlEmlJYjD3vWJf6XJ3q/aWUI4tFoP5uwECzt7aNXU=";
-static const char other_secret[] = "26zN/Xmt/Qe8vlWxOnaMZU5qbOSfzbsLxjkyEVchVe0=";
-static const char secret512[] = "Sb0TLNmBfxBW39XoWLBD69xuIqX6hs+wqMI7MuatTrycAl8qgA2f"
-				"oXthaTTA9A4j5I9oWJU+mDYRSfHS4ZvRJw==";
-
-static const char zone_file[] =
-	"$ORIGIN lab.test.\n"
-	"$TTL 300\n"
-	"@ SOA ns hostmaster 1 3600 900 604800 300\n"
-	"@ NS ns\n"
-	"ns A 127.0.0.1\n"
-	"svc1 A 10.0.0.1\n"
-	"svc2 A 10.0.0.2\n"
-	"svc3 A 10.0.0.3\n"
-	"svc4 A 10.0.0.4\n"
-	"svc4 AAAA fd00::4\n"
-	"svc5 A 10.0.0.5\n";
-
-/* knotd: its directory, pid and port (the unchecked fixture's, in the
- * process that forks the tests) */
-static char *dir;
-static GPid knot_pid;
-static uint16_t knot_port;
+/* the knotd of the unchecked fixture (started in the process that forks
+ * the tests) */
+static struct knotd *kd;
 
 static char *path_of(const char *name)
 {
-	return g_build_filename(dir, name, NULL);
+	return knotd_path(kd, name);
 }
 
 static void write_file(const char *name, const char *text)
@@ -68,248 +42,25 @@ static void write_file(const char *name, const char *text)
 	ck_assert_msg(g_file_set_contents(p, text, -1, &err), "%s", err ? err->message : "");
 }
 
-/* A port that is free on 127.0.0.1 for UDP and TCP (at the time). */
-static uint16_t free_port(void)
-{
-	for (int i = 0; i < 20; i++) {
-		g_autoptr(GSocket) u = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-						    G_SOCKET_PROTOCOL_UDP, NULL);
-		g_autoptr(GSocket) t = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-						    G_SOCKET_PROTOCOL_TCP, NULL);
-		g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-		g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
-		g_autoptr(GSocketAddress) got = NULL;
-		uint16_t port;
-
-		ck_assert(u && t);
-		ck_assert(g_socket_bind(u, any, FALSE, NULL));
-		got = g_socket_get_local_address(u, NULL);
-		port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
-		g_clear_object(&got);
-		got = g_inet_socket_address_new(lo, port);
-		if (g_socket_bind(t, got, FALSE, NULL))
-			return port;
-	}
-	ck_abort_msg("no free port");
-	return 0;
-}
-
-/* An ldns resolver for knotd, not recursive, one try. */
-static ldns_resolver *resolver(void)
-{
-	ldns_resolver *r = ldns_resolver_new();
-	ldns_rdf *ns = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "127.0.0.1");
-
-	ck_assert(r && ns);
-	ck_assert_int_eq(ldns_resolver_push_nameserver(r, ns), LDNS_STATUS_OK);
-	ldns_rdf_deep_free(ns);
-	ldns_resolver_set_port(r, knot_port);
-	ldns_resolver_set_recursive(r, false);
-	ldns_resolver_set_retry(r, 1);
-	ldns_resolver_set_timeout(r, (struct timeval){ .tv_sec = 1 });
-	return r;
-}
-
-/* Ask knotd for the @type records of @name; NULL if no answer. */
-static ldns_pkt *ask(const char *name, ldns_rr_type type)
-{
-	ldns_resolver *r = resolver();
-	ldns_rdf *d = ldns_dname_new_frm_str(name);
-	ldns_pkt *p = NULL;
-
-	if (ldns_resolver_query_status(&p, r, d, type, LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK)
-		p = NULL;
-	ldns_rdf_deep_free(d);
-	ldns_resolver_deep_free(r);
-	return p;
-}
-
 /* The @type records of @name (an authoritative answer), "" if none. */
 static char *records(const char *name, ldns_rr_type type)
 {
-	ldns_pkt *p = ask(name, type);
-	ldns_rr_list *l;
-	GString *s = g_string_new(NULL);
-
-	ck_assert_msg(p, "no answer from knotd to %s", name);
-	ck_assert(ldns_pkt_aa(p));
-	ck_assert_msg(ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR ||
-		      ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN, "rcode %d for %s",
-		      ldns_pkt_get_rcode(p), name);
-	l = ldns_pkt_rr_list_by_type(p, type, LDNS_SECTION_ANSWER);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		char *a = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-
-		g_string_append_printf(s, "%s%s/%u", s->len ? " " : "", a, ldns_rr_ttl(rr));
-		free(a);
-	}
-	ldns_rr_list_deep_free(l);
-	ldns_pkt_free(p);
-	return g_string_free(s, FALSE);
+	return knotd_records(kd, name, type);
 }
 
 static uint32_t serial(void)
 {
-	ldns_pkt *p = ask(ZONE, LDNS_RR_TYPE_SOA);
-	ldns_rr_list *l;
-	uint32_t s;
-
-	ck_assert_msg(p, "no answer from knotd");
-	l = ldns_pkt_rr_list_by_type(p, LDNS_RR_TYPE_SOA, LDNS_SECTION_ANSWER);
-	ck_assert(l && ldns_rr_list_rr_count(l) == 1);
-	s = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 2));
-	ldns_rr_list_deep_free(l);
-	ldns_pkt_free(p);
-	return s;
-}
-
-static void knot_child_setup(gpointer data)
-{
-	(void)data;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* the test's end is knotd's */
-}
-
-static void knot_stop(void)
-{
-	int status;
-
-	if (!knot_pid)
-		return;
-	kill(knot_pid, SIGTERM);
-	for (int i = 0; i < 200 && waitpid(knot_pid, &status, WNOHANG) == 0; i++)
-		g_usleep(10000);
-	if (waitpid(knot_pid, &status, WNOHANG) == 0) {
-		kill(knot_pid, SIGKILL);
-		waitpid(knot_pid, &status, 0);
-	}
-	knot_pid = 0;
-}
-
-static void rm_tree(const char *p)
-{
-	GDir *d = g_file_test(p, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(p, 0, NULL);
-	const char *n;
-
-	while (d && (n = g_dir_read_name(d))) {
-		g_autofree char *c = g_build_filename(p, n, NULL);
-
-		rm_tree(c);
-	}
-	if (d)
-		g_dir_close(d);
-	g_remove(p);
+	return knotd_serial(kd);
 }
 
 static void knot_start(void)
 {
-	const char *knotd = g_getenv("KNOTD") ? g_getenv("KNOTD") : KNOTD;
-	g_autoptr(GError) err = NULL;
-	g_autofree char *conf = NULL, *conf_path = NULL, *log_path = NULL, *log = NULL;
-	g_autofree char *run = NULL, *db = NULL;
-	char *t;
-	const char *argv[] = { knotd, "-c", NULL, NULL };
-	gint64 end;
-	int log_fd, status;
-	ldns_pkt *p = NULL;
-
-	ck_assert_msg(g_file_test(knotd, G_FILE_TEST_IS_EXECUTABLE),
-		      "%s not found: install knot (apt-get install knot; make check installs "
-		      "the packages of scripts/debian-packages)", knotd);
-	dir = g_dir_make_tmp("check_dnsupdate-XXXXXX", &err);
-	ck_assert_msg(dir, "%s", err ? err->message : "");
-	knot_port = free_port();
-	run = path_of("run");
-	db = path_of("db");	/* knotd does not make it (and SERVFAILs updates) */
-	ck_assert_int_eq(g_mkdir(run, 0700), 0);
-	ck_assert_int_eq(g_mkdir(db, 0700), 0);
-	conf = g_strdup_printf(
-		"server:\n"
-		"    rundir: \"%s\"\n"
-		"    listen: 127.0.0.1@%u\n"
-		"    udp-workers: 1\n"
-		"    tcp-workers: 1\n"
-		"    background-workers: 1\n"
-		"database:\n"
-		"    storage: \"%s\"\n"
-		"key:\n"
-		"  - id: test-key\n"
-		"    algorithm: hmac-sha256\n"
-		"    secret: %s\n"
-		"  - id: key512\n"
-		"    algorithm: hmac-sha512\n"
-		"    secret: %s\n"
-		"acl:\n"
-		"  - id: update\n"
-		"    key: [test-key, key512]\n"
-		"    action: update\n"
-		"zone:\n"
-		"  - domain: " ZONE "\n"
-		"    storage: \"%s\"\n"
-		"    file: lab.test.zone\n"
-		"    zonefile-sync: -1\n"
-		"    zonefile-load: whole\n"
-		"    journal-content: changes\n"
-		"    acl: update\n"
-		"log:\n"
-		"  - target: stderr\n"
-		"    any: info\n",
-		run, knot_port, db, secret, secret512, dir);
-	write_file("knot.conf", conf);
-	write_file("lab.test.zone", zone_file);
-	conf_path = path_of("knot.conf");
-	log_path = path_of("knotd.log");
-	argv[2] = conf_path;
-	log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ck_assert_int_ge(log_fd, 0);
-	ck_assert_msg(g_spawn_async_with_fds(dir, (char **)argv, NULL,
-					     G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-					     knot_child_setup, NULL, &knot_pid, -1, log_fd, log_fd,
-					     &err), "%s: %s", knotd, err ? err->message : "");
-	close(log_fd);
-	/* until it answers for the zone (bounded) */
-	end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	while (g_get_monotonic_time() < end) {
-		if (waitpid(knot_pid, &status, WNOHANG) == knot_pid) {
-			knot_pid = 0;
-			break;
-		}
-		p = ask(ZONE, LDNS_RR_TYPE_SOA);
-		if (p && ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_aa(p))
-			break;
-		g_clear_pointer(&p, ldns_pkt_free);
-		g_usleep(50000);
-	}
-	if (!p) {
-		g_file_get_contents(log_path, &log, NULL, NULL);
-		knot_stop();
-	}
-	ck_assert_msg(p, "knotd does not answer on 127.0.0.1#%u; its log:\n%s", knot_port,
-		      log ? log : "");
-	ldns_pkt_free(p);
-
-	/* as keymgr -t and tsig-keygen print them */
-	write_file("test.yaml", (t = g_strdup_printf("# hmac-sha256:test-key:%s\nkey:\n"
-		   "  - id: test-key\n    algorithm: hmac-sha256\n    secret: %s\n",
-		   secret, secret)));
-	g_free(t);
-	write_file("test.bind", (t = g_strdup_printf("key \"test-key\" {\n"
-		   "\talgorithm hmac-sha256;\n\tsecret \"%s\";\n};\n", secret)));
-	g_free(t);
-	write_file("wrong.yaml", (t = g_strdup_printf("key:\n  - id: test-key\n"
-		   "    algorithm: hmac-sha256\n    secret: %s\n", other_secret)));
-	g_free(t);
-	write_file("key512.bind", (t = g_strdup_printf("key key512 { algorithm HMAC-SHA512; "
-		   "secret \"%s\"; }; // one line\n", secret512)));
-	g_free(t);
+	kd = knotd_start();
 }
 
 static void knot_teardown(void)
 {
-	knot_stop();
-	if (dir)
-		rm_tree(dir);
-	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&kd, knotd_free);
 }
 
 static struct dnsupd_key *key(const char *file)
@@ -338,7 +89,7 @@ static enum dnsupd_status replace(const struct dnsupd_key *k, const char *zone,
 
 	if (addr)
 		a = ip(addr);
-	return dnsupd_replace("127.0.0.1", knot_port, k, zone, name, addr ? &a : NULL, ttl,
+	return dnsupd_replace("127.0.0.1", kd->port, k, zone, name, addr ? &a : NULL, ttl,
 			      TIMEOUT_MS, errbuf, errlen);
 }
 
@@ -482,7 +233,7 @@ START_TEST(test_wrong_key)
 {
 	struct dnsupd_key *k = key("wrong.yaml");
 	g_autofree char *a = NULL, *want = g_strdup_printf("TSIG BADSIG from 127.0.0.1#%u",
-							     knot_port);
+							     kd->port);
 	char e[256];
 	uint32_t s0 = serial();
 
@@ -509,7 +260,7 @@ START_TEST(test_down)
 	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
 	g_autoptr(GSocketAddress) bound = NULL;
-	uint16_t port = free_port();
+	uint16_t port = knotd_free_port();
 	char e[256];
 	gint64 t0;
 	int ms;
@@ -549,7 +300,7 @@ START_TEST(test_outside)
 	ck_assert_msg(strstr(e, "not a name in zone"), "%s", e);
 	ck_assert_int_eq(replace(k, ZONE, "test.", "10.0.0.9", 30, e, sizeof(e)),
 			 DNSUPD_INVALID);
-	ck_assert_int_eq(dnsupd_replace("localhost", knot_port, k, ZONE, "svc1", &a, 30,
+	ck_assert_int_eq(dnsupd_replace("localhost", kd->port, k, ZONE, "svc1", &a, 30,
 					TIMEOUT_MS, e, sizeof(e)), DNSUPD_INVALID);
 	ck_assert_msg(strstr(e, "not an address"), "%s", e);
 	/* a zone the server does not have */
@@ -627,7 +378,7 @@ static gpointer fake_serve(gpointer data)
 			f->n_tcp++;
 			a = fake_answer(q, false);
 			if (f->sign)
-				ldns_pkt_tsig_sign(a, "test-key.", secret, 300, "hmac-sha256.",
+				ldns_pkt_tsig_sign(a, "test-key.", knotd_secret, 300, "hmac-sha256.",
 						   ldns_rr_rdf(ldns_pkt_tsig(q), 3));
 			ldns_pkt2wire(&w, a, &wl);
 			hdr[0] = wl >> 8;
@@ -654,7 +405,7 @@ static enum dnsupd_status fake_exchange(bool sign, struct fake *f, char *e, size
 
 	memset(f, 0, sizeof(*f));
 	f->sign = sign;
-	f->port = free_port();
+	f->port = knotd_free_port();
 	sa = g_inet_socket_address_new(lo, f->port);
 	f->udp = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
 			      G_SOCKET_PROTOCOL_UDP, NULL);

@@ -3,8 +3,12 @@
  * check_services - the services' inventory (manager/inventory.c) and the
  * part that makes them follow their VM (manager/services.c): the table's
  * checks, the admin commands as the admin socket hands them to the hook,
- * the batch and single moves on ACTIVATED, and a DNS server that does not
- * answer (retried with backoff, counted, shown in the row).
+ * the batch and single moves on ACTIVATED, a DNS server that does not
+ * answer (retried with backoff, counted, shown in the row), and, against
+ * a real knotd (knotd.h; required: without it the "dns" case fails), the
+ * names that follow: an added service, a batch and a single move, a
+ * server that is down and comes back, a wrong TSIG key (not retried) and
+ * an IPv6 VM (AAAA).
  */
 #include <check.h>
 #include <string.h>
@@ -15,8 +19,10 @@
 
 #include "config.h"
 #include "core.h"
+#include "dnsupdate.h"
 #include "internal.h"
 #include "inventory.h"
+#include "knotd.h"
 #include "services.h"
 #include "vmtable.h"
 
@@ -25,26 +31,15 @@ static struct mgr *m;
 static struct services *sv;
 static char *dir;
 static char *reply;
+/* the knotd of the "dns" case (its unchecked fixture's) */
+static struct knotd *kd;
 
-static void start(bool dns)
+/* The core and the services part for cfg, and VM vm-a registered. */
+static void open_manager(void)
 {
 	g_autoptr(GError) err = NULL;
 	struct mgr_reg r = { .name = "vm-a", .n_macs = 1 };
 
-	config_defaults(&cfg);
-	memset(cfg.key, 7, 32);
-	cfg.key_len = 32;
-	g_clear_pointer(&cfg.state_file, g_free);
-	dir = g_dir_make_tmp("check-services-XXXXXX", NULL);
-	cfg.inventory = g_build_filename(dir, "inventory.db", NULL);
-	if (dns) {
-		/* a port nothing listens on: every update is "unreachable" */
-		ck_assert(addr_parse("127.0.0.1:9", &cfg.dns_server));
-		cfg.dns_zone = g_strdup("lab.test.");
-		cfg.dns_timeout_ms = 100;
-		cfg.dns_retry_max_ms = 200;
-		cfg.dns_give_up_s = 1;
-	}
 	m = mgr_new(&cfg, &err);
 	ck_assert_msg(m, "%s", err ? err->message : "");
 	sv = services_new(m, &err);
@@ -57,6 +52,33 @@ static void start(bool dns)
 	ck_assert_msg(mgr_register(m, &r, &err), "%s", err ? err->message : "");
 }
 
+/* cfg: the defaults, a key, no state file, the inventory in a new dir. */
+static void base_config(void)
+{
+	config_defaults(&cfg);
+	memset(cfg.key, 7, 32);
+	cfg.key_len = 32;
+	g_clear_pointer(&cfg.state_file, g_free);
+	dir = g_dir_make_tmp("check-services-XXXXXX", NULL);
+	ck_assert_ptr_nonnull(dir);
+	cfg.inventory = g_build_filename(dir, "inventory.db", NULL);
+}
+
+static void start(bool dns)
+{
+	base_config();
+	if (dns) {
+		/* a port nothing listens on: every update is "unreachable" */
+		ck_assert(addr_parse("127.0.0.1:9", &cfg.dns_server));
+		g_free(cfg.dns_zone);
+		cfg.dns_zone = g_strdup("lab.test.");
+		cfg.dns_timeout_ms = 100;
+		cfg.dns_retry_max_ms = 200;
+		cfg.dns_give_up_s = 1;
+	}
+	open_manager();
+}
+
 static void setup_plain(void)
 {
 	start(false);
@@ -65,6 +87,37 @@ static void setup_plain(void)
 static void setup_dns(void)
 {
 	start(true);
+}
+
+/* The "dns" case: updates to the knotd, signed with the good key. */
+static void setup_knot(void)
+{
+	g_autofree char *server = NULL;
+
+	knotd_ensure(kd);	/* a test before may have stopped it */
+	base_config();
+	server = g_strdup_printf("127.0.0.1:%u", kd->port);
+	ck_assert(addr_parse(server, &cfg.dns_server));
+	g_free(cfg.dns_zone);
+	cfg.dns_zone = g_strdup(KNOTD_ZONE);
+	g_free(cfg.dns_key_file);
+	cfg.dns_key_file = knotd_key_file(kd, KNOTD_KEY_YAML);
+	/* knotd answers an update when its event scheduler, which counts in
+	 * seconds, gets to it: up to about 1 s late */
+	cfg.dns_timeout_ms = 2000;
+	cfg.dns_retry_max_ms = 400;
+	cfg.dns_give_up_s = 30;
+	open_manager();
+}
+
+static void knot_start(void)
+{
+	kd = knotd_start();
+}
+
+static void knot_teardown(void)
+{
+	g_clear_pointer(&kd, knotd_free);
 }
 
 static void teardown(void)
@@ -364,11 +417,277 @@ START_TEST(test_dns_down)
 }
 END_TEST
 
+/* --- against a real knotd ------------------------------------------------ */
+
+/* Run the main loop until counter @c reaches @n or @ms passed; whether it did. */
+static bool spin_count(enum mig_counter c, uint64_t n, int ms)
+{
+	gint64 end = g_get_monotonic_time() + ms * 1000;
+
+	while (m->st.c[c] < n && g_get_monotonic_time() < end)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(2000);
+	return m->st.c[c] >= n;
+}
+
+static bool never(void)
+{
+	return false;
+}
+
+/* Wait for @n DNS updates done (the test fails after 5 s). */
+static void wait_updated(uint64_t n)
+{
+	ck_assert_msg(spin_count(CTR_DNS_UPDATED, n, 5000),
+		      "%" G_GUINT64_FORMAT " DNS updates done, not %" G_GUINT64_FORMAT
+		      " (retried %" G_GUINT64_FORMAT ", auth-failed %" G_GUINT64_FORMAT
+		      ", refused %" G_GUINT64_FORMAT ")", m->st.c[CTR_DNS_UPDATED], n,
+		      m->st.c[CTR_DNS_RETRIED], m->st.c[CTR_DNS_AUTH_FAILED],
+		      m->st.c[CTR_DNS_REFUSED]);
+}
+
+/* knotd answers exactly @want ("ADDR/TTL ...", "" for none) for @name. */
+static void expect_records(const char *name, ldns_rr_type type, const char *want)
+{
+	g_autofree char *got = knotd_records(kd, name, type);
+
+	ck_assert_msg(!strcmp(got, want), "%s %s: '%s', not '%s'", name,
+		      type == LDNS_RR_TYPE_A ? "A" : type == LDNS_RR_TYPE_AAAA ? "AAAA" : "?",
+		      got, want);
+}
+
+/* The row of @id has @address and DNS state @dns. */
+static void expect_row(const char *id, const char *address, const char *dns)
+{
+	struct inv_service *s = row(id);
+
+	ck_assert_msg(!strcmp(s->address, address) && !strcmp(s->dns, dns),
+		      "service %s: %s, DNS %s (%s); not %s, DNS %s", id, s->address, s->dns,
+		      s->error, address, dns);
+	inv_service_free(s);
+}
+
+/* The service @id as the services command lists it (in @jp). */
+static JsonObject *listed(JsonParser *jp, const char *id)
+{
+	JsonObject *o = command(jp, "{\"cmd\":\"services\"}");
+	JsonArray *a;
+
+	ck_assert_msg(json_object_get_boolean_member(o, "ok"), "%s", reply);
+	a = json_object_get_array_member(o, "result");
+	for (unsigned int i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *e = json_array_get_object_element(a, i);
+
+		if (!strcmp(json_object_get_string_member(e, "id"), id))
+			return e;
+	}
+	ck_abort_msg("service %s not listed: %s", id, reply);
+	return NULL;
+}
+
+/* service-add: the name points at the VM's address. */
+START_TEST(test_knot_add)
+{
+	struct mig_vm *vm = vmtable_lookup(m->vms, "vm-a");
+
+	expect_ok("{\"cmd\":\"service-add\",\"id\":\"web\",\"name\":\"web.lab.test.\","
+		  "\"vm\":\"vm-a\"}");
+	wait_updated(1);
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.1.20/60");
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "");
+	expect_row("web", "10.96.1.20", "current");
+	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 1);
+	ck_assert_uint_eq(vm->c.c[CTR_DNS_UPDATED], 1);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_RETRIED], 0);
+}
+END_TEST
+
+/* Batch: ACTIVATED points every name of the VM at its new address. */
+START_TEST(test_knot_batch)
+{
+	struct mig_vm *vm = vmtable_lookup(m->vms, "vm-a");
+	const char *ids[] = { "web", "api", "db" };
+	const char *names[] = { "web." KNOTD_ZONE, "api." KNOTD_ZONE, "db." KNOTD_ZONE };
+
+	add_three();
+	wait_updated(3);
+	expect_records(names[0], LDNS_RR_TYPE_A, "10.96.1.20/60");
+	expect_records(names[1], LDNS_RR_TYPE_A, "10.96.1.20/60"); /* "api", relative */
+	expect_records(names[2], LDNS_RR_TYPE_A, "10.96.1.21/60");
+	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+		expect_row(ids[i], "10.96.2.20", "pending"); /* at once, DNS on the worker */
+	wait_updated(6);
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+		expect_records(names[i], LDNS_RR_TYPE_A, "10.96.2.20/60"); /* the old one gone */
+		expect_records(names[i], LDNS_RR_TYPE_AAAA, "");
+		expect_row(ids[i], "10.96.2.20", "current");
+	}
+	ck_assert_uint_eq(m->st.c[CTR_SERVICE_MOVED], 3);
+	ck_assert_uint_eq(vm->c.c[CTR_SERVICE_MOVED], 3);
+	ck_assert_uint_eq(vm->c.c[CTR_DNS_UPDATED], 6);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_RETRIED], 0);
+}
+END_TEST
+
+/* Single: only the scoped service's name changes. */
+START_TEST(test_knot_single)
+{
+	struct mig_vm *vm = vmtable_lookup(m->vms, "vm-a");
+
+	add_three();
+	wait_updated(3);
+	expect_ok("{\"cmd\":\"service-scope\",\"vm\":\"vm-a\",\"services\":[\"api\"]}");
+	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	wait_updated(4);
+	spin(never, 300); /* no other update comes */
+	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 4);
+	ck_assert_uint_eq(m->st.c[CTR_SERVICE_MOVED], 1);
+	expect_records("api." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.2.20/60");
+	expect_row("api", "10.96.2.20", "current");
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.1.20/60");
+	expect_row("web", "10.96.1.20", "current");
+	expect_records("db." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.1.21/60");
+	expect_row("db", "10.96.1.21", "current");
+}
+END_TEST
+
+/* An IPv6 VM: the name gets an AAAA, and its A is deleted. */
+START_TEST(test_knot_ipv6)
+{
+	g_autoptr(GError) err = NULL;
+	struct mgr_reg r = { .name = "vm-b", .n_macs = 1 };
+	struct mig_vm *vm;
+	g_autoptr(GError) kerr = NULL;
+	g_autofree char *kf = knotd_key_file(kd, KNOTD_KEY_YAML);
+	struct dnsupd_key *k = dnsupd_key_load(kf, &kerr);
+	struct mig_addr a4;
+	char e[256];
+
+	ck_assert_msg(k, "%s", kerr ? kerr->message : "");
+	memset(r.uuid, 0x33, sizeof(r.uuid));
+	r.macs[0][0] = 0x52;
+	r.macs[0][5] = 0x21;
+	ck_assert(addr_parse_host("fd00:96:1::20", &r.ip));
+	/* the new address is of the same family as the old one */
+	ck_assert(addr_parse_host("10.96.2.21", &r.new_ip));
+	ck_assert_ptr_null(mgr_register(m, &r, &err));
+	ck_assert_msg(strstr(err->message, "same address family"), "%s", err->message);
+	g_clear_error(&err);
+	ck_assert(addr_parse_host("fd00:96:2::20", &r.new_ip));
+	vm = mgr_register(m, &r, &err);
+	ck_assert_msg(vm, "%s", err ? err->message : "");
+
+	expect_ok("{\"cmd\":\"service-add\",\"id\":\"v6\",\"name\":\"v6\",\"vm\":\"vm-b\"}");
+	wait_updated(1);
+	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "fd00:96:1::20/60");
+	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_A, "");
+	expect_row("v6", "fd00:96:1::20", "current");
+	/* an A record someone else put there meanwhile */
+	ck_assert(addr_parse_host("10.96.9.9", &a4));
+	ck_assert_msg(dnsupd_replace("127.0.0.1", kd->port, k, KNOTD_ZONE, "v6", &a4, 30, 2000, e,
+				     sizeof(e)) == DNSUPD_OK, "%s", e);
+	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.9.9/30");
+	dnsupd_key_free(k);
+
+	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	wait_updated(2);
+	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "fd00:96:2::20/60");
+	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_A, "");
+	expect_row("v6", "fd00:96:2::20", "current");
+	ck_assert_uint_eq(vm->c.c[CTR_SERVICE_MOVED], 1);
+	ck_assert_uint_eq(vm->c.c[CTR_DNS_UPDATED], 2);
+	/* vm-a's services are not vm-b's */
+	ck_assert_uint_eq(vmtable_lookup(m->vms, "vm-a")->c.c[CTR_DNS_UPDATED], 0);
+}
+END_TEST
+
+/* A key knotd does not take: failed at once, not retried, zone unchanged. */
+START_TEST(test_knot_wrong_key)
+{
+	struct inv_service *s;
+	uint32_t s0 = knotd_serial(kd);
+
+	services_free(sv);
+	mgr_free(m);
+	g_free(cfg.dns_key_file);
+	cfg.dns_key_file = knotd_key_file(kd, KNOTD_KEY_WRONG);
+	open_manager();
+
+	expect_ok("{\"cmd\":\"service-add\",\"id\":\"wk\",\"name\":\"wk.lab.test.\","
+		  "\"vm\":\"vm-a\"}");
+	ck_assert_msg(spin_count(CTR_DNS_AUTH_FAILED, 1, 5000), "no auth failure (updated %"
+		      G_GUINT64_FORMAT ", retried %" G_GUINT64_FORMAT ")",
+		      m->st.c[CTR_DNS_UPDATED], m->st.c[CTR_DNS_RETRIED]);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_AUTH_FAILED], 1);
+	ck_assert_uint_eq(vmtable_lookup(m->vms, "vm-a")->c.c[CTR_DNS_AUTH_FAILED], 1);
+	s = row("wk");
+	ck_assert_str_eq(s->dns, "failed");
+	ck_assert_msg(strstr(s->error, "TSIG"), "error: '%s'", s->error);
+	inv_service_free(s);
+	/* and it is not tried again */
+	spin(never, 2 * (int)cfg.dns_retry_max_ms + 200);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_RETRIED], 0);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_AUTH_FAILED], 1);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 0);
+	expect_row("wk", "10.96.1.20", "failed");
+	expect_records("wk." KNOTD_ZONE, LDNS_RR_TYPE_A, "");
+	expect_records("wk." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "");
+	ck_assert_uint_eq(knotd_serial(kd), s0);
+}
+END_TEST
+
+/* knotd down at ACTIVATED: retried until it is back, then done, and no more. */
+START_TEST(test_knot_down_up)
+{
+	struct mig_vm *vm = vmtable_lookup(m->vms, "vm-a");
+	g_autoptr(JsonParser) jp = json_parser_new();
+	JsonObject *e;
+	uint64_t retried;
+
+	expect_ok("{\"cmd\":\"service-add\",\"id\":\"web\",\"name\":\"web.lab.test.\","
+		  "\"vm\":\"vm-a\"}");
+	wait_updated(1);
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.1.20/60");
+
+	knotd_stop(kd);
+	ck_assert(!knotd_running(kd));
+	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	ck_assert_msg(spin_count(CTR_DNS_RETRIED, 2, 5000), "retried %" G_GUINT64_FORMAT,
+		      m->st.c[CTR_DNS_RETRIED]);
+	expect_row("web", "10.96.2.20", "retrying");
+	ck_assert_uint_ge(vm->c.c[CTR_DNS_RETRIED], 2);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 1);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_GAVE_UP], 0);
+	e = listed(jp, "web");
+	ck_assert_str_eq(json_object_get_string_member(e, "dns"), "retrying");
+	ck_assert_msg(*json_object_get_string_member(e, "error"), "no error: %s", reply);
+	ck_assert_int_gt(json_object_get_int_member(e, "dns-tries"), 1);
+
+	knotd_restart(kd);	/* same port, the zone from its file */
+	wait_updated(2);
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.2.20/60");
+	expect_records("web." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "");
+	expect_row("web", "10.96.2.20", "current");
+	ck_assert_uint_eq(vm->c.c[CTR_DNS_UPDATED], 2);
+	e = listed(jp, "web");
+	ck_assert_str_eq(json_object_get_string_member(e, "dns"), "current");
+	ck_assert_int_eq(json_object_get_int_member(e, "dns-tries"), 0);
+	/* done: no more tries */
+	retried = m->st.c[CTR_DNS_RETRIED];
+	spin(never, 2 * (int)cfg.dns_retry_max_ms + 200);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_RETRIED], retried);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 2);
+	ck_assert_uint_eq(m->st.c[CTR_DNS_GAVE_UP], 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("services");
 	TCase *tc = tcase_create("plain");
 	TCase *td = tcase_create("dns-down");
+	TCase *tk = tcase_create("dns");
 	SRunner *sr;
 	int failed;
 
@@ -382,6 +701,17 @@ int main(void)
 	tcase_set_timeout(td, 30);
 	tcase_add_test(td, test_dns_down);
 	suite_add_tcase(s, td);
+	/* knotd in the process that forks the tests; down-up last (it stops it) */
+	tcase_add_unchecked_fixture(tk, knot_start, knot_teardown);
+	tcase_add_checked_fixture(tk, setup_knot, teardown);
+	tcase_set_timeout(tk, 30);
+	tcase_add_test(tk, test_knot_add);
+	tcase_add_test(tk, test_knot_batch);
+	tcase_add_test(tk, test_knot_single);
+	tcase_add_test(tk, test_knot_ipv6);
+	tcase_add_test(tk, test_knot_wrong_key);
+	tcase_add_test(tk, test_knot_down_up);
+	suite_add_tcase(s, tk);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

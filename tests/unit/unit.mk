@@ -34,19 +34,26 @@ UNIT_MANAGER := vmtable queue rewrite manager config fuzz counters topology prov
 UNIT_MANAGER_SRCS = $(LIB_SRCS) $(MANAGER_CORE_SRCS) $(MANAGER_NET_SRCS) \
 	tests/lab/simqemu.c
 UNIT_MANAGER_LIBS = $(UNIT_CHECK_LIBS) $$(pkg-config --libs ldns sqlite3)
+# check_dnsupdate and check_services also have the knotd they start
+# (tests/unit/knotd.c); UNIT_EXTRA_SRCS is what a test has beside its .c.
+UNIT_KNOTD := dnsupdate services
+UNIT_KNOTD_BINS := $(foreach t,$(UNIT_KNOTD),$(BUILD)/tests/check_$(t) \
+	$(BUILD)/tests/asan/check_$(t))
+$(UNIT_KNOTD_BINS): UNIT_EXTRA_SRCS := tests/unit/knotd.c
+$(UNIT_KNOTD_BINS): tests/unit/knotd.c tests/unit/knotd.h
 
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
 		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
+		$(UNIT_EXTRA_SRCS) $(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/asan/check_%: \
 		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
+		$(UNIT_EXTRA_SRCS) $(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
 
 # check_domxml: migctl's domain XML handling.
 UNIT_DOMXML_LIBS = $$(pkg-config --cflags --libs json-glib-1.0 libxml-2.0 check)
