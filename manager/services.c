@@ -7,8 +7,11 @@
  * statement each).  A DNS update is a job on one worker thread; its result
  * comes back to the main loop, which records it in the service's row,
  * counts it and, if the server did not take it (down, SERVFAIL), queues it
- * again after a backoff.  One update per service is in flight at a time:
- * a newer address waits for it and then replaces it.
+ * again after a backoff.  Updates are kept by DNS name: one per name is
+ * in flight at a time, and a newer one for the same name (another address,
+ * a removal, the same name given to another service) waits for it and then
+ * replaces it.  A result only changes the row of the service that still
+ * has that name.
  */
 #include "services.h"
 
@@ -19,13 +22,24 @@
 #include "inventory.h"
 
 /**
- * struct sv_update - the DNS update of one service (one per service).
- * @s: the part.
+ * struct sv_target - what a name should point at, for which service.
  * @id: the service.
  * @vm: its VM's name (for the counters).
- * @name: its DNS name.
- * @address: the address its name should point at, "" to delete the name.
- * @next: a newer address that came while this one was in flight, or NULL.
+ * @address: the address, "" to delete the name.
+ */
+struct sv_target {
+	char id[65];
+	char vm[65];
+	char address[64];
+};
+
+/**
+ * struct sv_update - the DNS update of one name (one per name).
+ * @s: the part.
+ * @name: the DNS name (the key).
+ * @t: what it should point at now.
+ * @next: a newer target that came while @t was in flight.
+ * @has_next: @next is set.
  * @first_us: monotonic µs of the first try (for dns-give-up-s).
  * @tries: tries so far.
  * @timer: the GSource of the next retry, 0 if none.
@@ -35,11 +49,10 @@
  */
 struct sv_update {
 	struct services *s;
-	char id[65];
-	char vm[65];
 	char name[256];
-	char address[64];
-	char *next;
+	struct sv_target t;
+	struct sv_target next;
+	bool has_next;
 	gint64 first_us;
 	unsigned int tries;
 	guint timer;
@@ -55,7 +68,7 @@ struct services {
 	char server[64];
 	uint16_t port;
 	GThreadPool *worker;
-	GHashTable *updates; /* service id -> struct sv_update */
+	GHashTable *updates; /* DNS name -> struct sv_update */
 	GHashTable *scope;   /* VM name -> GPtrArray of service ids */
 	unsigned int running;
 	bool closing;
@@ -75,12 +88,12 @@ static void run_update(gpointer data, gpointer user)
 	struct sv_update *u = data;
 	const struct mgr_config *cfg = u->s->m->cfg;
 	struct mig_addr a = { 0 };
-	bool del = !*u->address;
+	bool del = !*u->t.address;
 
 	(void)user;
-	if (!del && !addr_parse_host(u->address, &a)) {
+	if (!del && !addr_parse_host(u->t.address, &a)) {
 		u->status = DNSUPD_INVALID;
-		g_snprintf(u->error, sizeof(u->error), "'%s' is not an address", u->address);
+		g_snprintf(u->error, sizeof(u->error), "'%s' is not an address", u->t.address);
 	} else {
 		u->status = dnsupd_replace(u->s->server, u->s->port, u->s->key,
 					   cfg->dns_zone ? cfg->dns_zone : "", u->name,
@@ -98,7 +111,6 @@ static void update_free(gpointer data)
 
 	if (u->timer)
 		g_source_remove(u->timer);
-	g_free(u->next);
 	g_free(u);
 }
 
@@ -109,6 +121,16 @@ static void set_row(struct services *s, const char *id, const char *address,
 
 	if (s->inv && !inventory_set(s->inv, id, address, state, dns, error, &err))
 		g_warning("services: %s", err->message);
+}
+
+/* The result of @u's try: into the row of the service that still has the name. */
+static void set_dns(struct services *s, const struct sv_update *u, const char *dns)
+{
+	struct inv_service *r = s->inv ? inventory_get(s->inv, u->t.id, NULL) : NULL;
+
+	if (r && !strcmp(r->name, u->name))
+		set_row(s, u->t.id, NULL, NULL, dns, u->status == DNSUPD_OK ? "" : u->error);
+	inv_service_free(r);
 }
 
 static void count(struct services *s, const char *vm, enum mig_counter c)
@@ -137,26 +159,28 @@ static gboolean retry(gpointer data)
 static void queue_update(struct services *s, const char *id, const char *vm,
 			 const char *name, const char *address)
 {
-	struct sv_update *u = g_hash_table_lookup(s->updates, id);
+	struct sv_update *u = g_hash_table_lookup(s->updates, name);
+	struct sv_target t = { 0 };
 
+	g_strlcpy(t.id, id, sizeof(t.id));
+	g_strlcpy(t.vm, vm, sizeof(t.vm));
+	g_strlcpy(t.address, address, sizeof(t.address));
 	if (u && u->in_flight) {
-		g_free(u->next);
-		u->next = g_strdup(address);
+		u->next = t;
+		u->has_next = true;
 		return;
 	}
 	if (!u) {
 		u = g_new0(struct sv_update, 1);
 		u->s = s;
-		g_strlcpy(u->id, id, sizeof(u->id));
-		g_hash_table_insert(s->updates, g_strdup(id), u);
+		g_strlcpy(u->name, name, sizeof(u->name));
+		g_hash_table_insert(s->updates, g_strdup(name), u);
 	}
 	if (u->timer) {
 		g_source_remove(u->timer);
 		u->timer = 0;
 	}
-	g_strlcpy(u->vm, vm, sizeof(u->vm));
-	g_strlcpy(u->name, name, sizeof(u->name));
-	g_strlcpy(u->address, address, sizeof(u->address));
+	u->t = t;
 	u->first_us = g_get_monotonic_time();
 	u->tries = 0;
 	*u->error = '\0';
@@ -177,19 +201,22 @@ static gboolean update_done(gpointer data)
 	u->in_flight = false;
 	if (s->closing)
 		return G_SOURCE_REMOVE;
-	if (u->next) {
-		/* a newer address came meanwhile: it replaces this one */
-		g_autofree char *next = g_steal_pointer(&u->next);
-
-		queue_update(s, u->id, u->vm, u->name, next);
+	if (u->has_next) {
+		/* a newer target came meanwhile: it replaces this one */
+		u->t = u->next;
+		u->has_next = false;
+		u->first_us = g_get_monotonic_time();
+		u->tries = 0;
+		*u->error = '\0';
+		push(s, u);
 		return G_SOURCE_REMOVE;
 	}
 	if (u->status == DNSUPD_OK) {
-		count(s, u->vm, CTR_DNS_UPDATED);
-		set_row(s, u->id, NULL, NULL, "current", "");
-		g_info("service %s: DNS %s -> %s done after %u tries", u->id, u->name,
-		       *u->address ? u->address : "(removed)", u->tries);
-		g_hash_table_remove(s->updates, u->id);
+		count(s, u->t.vm, CTR_DNS_UPDATED);
+		set_dns(s, u, "current");
+		g_info("service %s: DNS %s -> %s done after %u tries", u->t.id, u->name,
+		       *u->t.address ? u->t.address : "(removed)", u->tries);
+		g_hash_table_remove(s->updates, u->name);
 		return G_SOURCE_REMOVE;
 	}
 	if (retryable && age_ms < (gint64)cfg->dns_give_up_s * 1000) {
@@ -198,20 +225,20 @@ static gboolean update_done(gpointer data)
 		for (unsigned int i = 1; i < u->tries && delay < cfg->dns_retry_max_ms; i++)
 			delay *= 2;
 		delay = MIN(delay, cfg->dns_retry_max_ms);
-		count(s, u->vm, CTR_DNS_RETRIED);
-		set_row(s, u->id, NULL, NULL, "retrying", u->error);
+		count(s, u->t.vm, CTR_DNS_RETRIED);
+		set_dns(s, u, "retrying");
 		g_warning("service %s: DNS update (%s) not taken, try %u: %s; again in %u ms",
-			  u->id, dnsupd_status_str(u->status), u->tries, u->error, delay);
+			  u->t.id, dnsupd_status_str(u->status), u->tries, u->error, delay);
 		u->timer = g_timeout_add(delay, retry, u);
 		return G_SOURCE_REMOVE;
 	}
-	count(s, u->vm, retryable ? CTR_DNS_GAVE_UP :
+	count(s, u->t.vm, retryable ? CTR_DNS_GAVE_UP :
 		 u->status == DNSUPD_AUTH ? CTR_DNS_AUTH_FAILED : CTR_DNS_REFUSED);
-	set_row(s, u->id, NULL, NULL, "failed", u->error);
-	g_warning("service %s: DNS update of %s failed (%s%s): %s", u->id, u->name,
+	set_dns(s, u, "failed");
+	g_warning("service %s: DNS update of %s failed (%s%s): %s", u->t.id, u->name,
 		  dnsupd_status_str(u->status), retryable ? ", gave up" : ", not retried",
 		  u->error);
-	g_hash_table_remove(s->updates, u->id);
+	g_hash_table_remove(s->updates, u->name);
 	return G_SOURCE_REMOVE;
 }
 
@@ -251,7 +278,7 @@ static const char *str_member(JsonObject *o, const char *name)
 static JsonNode *row_json(struct services *s, const struct inv_service *r)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	const struct sv_update *u = g_hash_table_lookup(s->updates, r->id);
+	const struct sv_update *u = g_hash_table_lookup(s->updates, r->name);
 	const char *strs[][2] = {
 		{ "id", r->id }, { "name", r->name }, { "vm", r->vm },
 		{ "address", r->address }, { "state", r->state }, { "dns", r->dns },
