@@ -72,11 +72,10 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 		p->netstate = netstate_new(p->m, t, kick, p->udp);
 		p->provision = provision_new(p->m, t);
 	}
-	if (cfg->inventory) {
-		p->services = services_new(p->m, error);
-		if (!p->services)
-			return false;
-	}
+	/* without inventory= it only answers that there is none */
+	p->services = services_new(p->m, error);
+	if (!p->services)
+		return false;
 	p->admin = admin_server_new(p->m, cfg->socket_path, kick, p->udp, error);
 	if (!p->admin)
 		return false;
