@@ -260,6 +260,15 @@ bool handoff_register(struct migrate *l, GError **error)
 		json_builder_set_member_name(b, "ip");
 		json_builder_add_string_value(b, ip);
 	}
+	/* cross-segment: the frames are rewritten, the services follow */
+	if (l->new_ip) {
+		json_builder_set_member_name(b, "new-ip");
+		json_builder_add_string_value(b, l->new_ip);
+	}
+	if (l->new_mac) {
+		json_builder_set_member_name(b, "new-mac");
+		json_builder_add_string_value(b, l->new_mac);
+	}
 	json_builder_end_object(b);
 	req = json_builder_get_root(b);
 	macs = g_string_free(ms, FALSE);
@@ -268,8 +277,9 @@ bool handoff_register(struct migrate *l, GError **error)
 		g_prefix_error(error, "registering '%s' with mig-manager: ", l->dx.name);
 		return false;
 	}
-	migctl_note("%s: registered with mig-manager (uuid %s, mac %s, ip %s)",
+	migctl_note("%s: registered with mig-manager (uuid %s, mac %s, ip %s%s%s)",
 		    l->dx.name, l->dx.uuid, macs,
-		    ip ? ip : "unknown: no lease, ARP entry or guest agent answer");
+		    ip ? ip : "unknown: no lease, ARP entry or guest agent answer",
+		    l->new_ip ? ", at the destination " : "", l->new_ip ? l->new_ip : "");
 	return true;
 }

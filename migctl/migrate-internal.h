@@ -40,6 +40,11 @@
  * @remaining: --remaining, -1 until migrate_defaults().
  * @min_bw: --min-bandwidth, -1 until migrate_defaults().
  * @no_register: --no-register.
+ * @provision_to: --provision DEST-HOST, or NULL.
+ * @provision_from: --provision-from SRC-HOST, or NULL.
+ * @new_ip: --new-ip: the VM's address at the destination, or NULL.
+ * @new_mac: --new-mac: its MAC there, or NULL.
+ * @provisioned: prepare succeeded (commit or abort follows).
  * @virsh: the user's virsh migrate options, in order.
  * @xml_arg: index in @virsh of the --xml value, or -1.
  * @bandwidth_mib: virsh --bandwidth, or -1.
@@ -69,6 +74,8 @@ struct migrate {
 	bool no_register;
 	const char *provision_to;
 	const char *provision_from;
+	const char *new_ip;
+	const char *new_mac;
 	bool provisioned;
 	GPtrArray *virsh;
 	int xml_arg;

@@ -120,6 +120,10 @@ static bool own_option(struct migrate *l, int argc, char **argv, int *i,
 		l->provision_to = v;
 	} else if (opt_value(argc, argv, i, "--provision-from", &v, &missing)) {
 		l->provision_from = v;
+	} else if (opt_value(argc, argv, i, "--new-ip", &v, &missing)) {
+		l->new_ip = v;
+	} else if (opt_value(argc, argv, i, "--new-mac", &v, &missing)) {
+		l->new_mac = v;
 	} else if (!strcmp(argv[*i], "--no-register")) {
 		l->no_register = true;
 	} else {
@@ -152,6 +156,9 @@ bool migrate_parse_args(struct migrate *l, int argc, char **argv,
 		if (!virsh_option(l, argc, argv, i, error))
 			return false;
 	}
+	if ((l->new_ip || l->new_mac) && (l->no_register || !l->manager))
+		return usage_err(error, "%s",
+				 "--new-ip and --new-mac are told to mig-manager: they need --manager, without --no-register");
 	if (l->auto_converge && strcmp(l->policy, "none")) {
 		g_set_error(error, MIGCTL_ERROR, MIGCTL_USAGE,
 			    "virsh's --auto-converge and --policy %s exclude each other (QEMU refuses both at once); use --policy none for auto-converge",

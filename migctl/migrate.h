@@ -14,7 +14,8 @@
 	"          [--policy dirty-factor|xen-adaptive|none] [--max-rounds N]\n" \
 	"          [--remaining BYTES] [--min-bandwidth BYTES/s]\n" \
 	"          [--manager HOST:PORT] [--key-file FILE] [--no-register]\n" \
-	"          [--provision DEST-HOST [--provision-from SRC-HOST]]"
+	"          [--provision DEST-HOST [--provision-from SRC-HOST]]\n" \
+	"          [--new-ip A [--new-mac M]]"
 
 /**
  * migrate_main() - run "migctl migrate DOMAIN DEST-URI [options...]".
