@@ -31,6 +31,41 @@ fail() {
 	exit 1
 }
 
+# in_own_netns VAR PREFIX ARGS... - re-run the calling script in a new
+# network namespace (loopback up, nothing else) with VAR set to its name,
+# and exit with its status; inside it (VAR set) return at once
+in_own_netns() {
+	local var=$1 prefix=$2 ns
+	shift 2
+	[ -z "${!var:-}" ] || return 0
+	[ "$(id -u)" = 0 ] || fail "needs root (network namespace)"
+	ns=$prefix-$$
+	ip netns add "$ns" || fail "cannot create network namespace $ns"
+	trap "ip netns delete '$ns' 2>/dev/null" EXIT
+	ip -n "$ns" link set lo up
+	env "$var=$ns" ip netns exec "$ns" "$0" "$@"
+	exit $?
+}
+
+# check DESCRIPTION COMMAND... - one PASS/FAIL line; failures counted in FAILS
+FAILS=0
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "[$TEST_NAME] PASS: $what"
+	else
+		echo "[$TEST_NAME] FAIL: $what"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+# eq GOT WANT - true if equal, else say both
+eq() { [ "$1" = "$2" ] || { echo "[$TEST_NAME]   got '$1', expected '$2'" >&2; return 1; }; }
+
+# kv KEY LINE - the value of KEY=... in a line of key=value pairs (mig-peer)
+kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
 # run_dir - per-test scratch directory under build/run
 run_dir() {
 	local d=$BUILD/run/${TEST_NAME:-e2e}

@@ -33,34 +33,13 @@ MIG_PEER=$BUILD/bin/mig-peer
 
 # --- run inside a fresh network namespace ----------------------------------------
 if [ -z "${MANAGER_E2E_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || fail "needs root (network namespace)"
 	need_files "$MIG_MANAGER" "$MIGCTL" "$MIG_PEER"
-	ns=mgr-e2e-$$
-	ip netns add "$ns" || fail "cannot create network namespace $ns"
-	trap 'ip netns delete "$ns" 2>/dev/null' EXIT
-	ip -n "$ns" link set lo up
-	MANAGER_E2E_NS=$ns ip netns exec "$ns" "$0" "$@"
-	exit $?
 fi
+in_own_netns MANAGER_E2E_NS mgr-e2e "$@"
 
 RUN=$(run_dir)
-FAILS=0
-check() { # check DESCRIPTION COMMAND... - one PASS/FAIL line
-	local what=$1
-	shift
-	if "$@"; then
-		echo "[$TEST_NAME] PASS: $what"
-	else
-		echo "[$TEST_NAME] FAIL: $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "[$TEST_NAME]   got '$1', expected '$2'" >&2; return 1; }; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= 0 && a < b) }' ||
 	{ echo "[$TEST_NAME]   got '$1', expected 0 <= x < $2" >&2; return 1; }; }
-kv() { # kv KEY LINE - value of KEY=... in a mig-peer report
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
-}
 mctl() { "$MIGCTL" -s "$RUN/mgr.sock" "$@"; }
 vmj() { mctl --json show "$1" | jq -r "$2"; }
 stj() { mctl --json status | jq -r "$1"; }

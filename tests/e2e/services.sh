@@ -36,34 +36,15 @@ KNOTD=${KNOTD:-/usr/sbin/knotd}
 
 # --- run inside a fresh network namespace ----------------------------------------
 if [ -z "${SERVICES_E2E_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] || fail "needs root (network namespace)"
 	need_files "$MIG_MANAGER" "$MIGCTL" "$MIG_PEER"
 	for t in "$KNOTD" kdig keymgr sqlite3; do
 		command -v "$t" > /dev/null ||
 			fail "$t not found: install knot, knot-dnsutils and sqlite3 (make check installs scripts/debian-packages)"
 	done
-	ns=svc-e2e-$$
-	ip netns add "$ns" || fail "cannot create network namespace $ns"
-	trap 'ip netns delete "$ns" 2>/dev/null' EXIT
-	ip -n "$ns" link set lo up
-	SERVICES_E2E_NS=$ns ip netns exec "$ns" "$0" "$@"
-	exit $?
 fi
+in_own_netns SERVICES_E2E_NS svc-e2e "$@"
 
 RUN=$(run_dir)
-FAILS=0
-check() { # check DESCRIPTION COMMAND... - one PASS/FAIL line
-	local what=$1
-	shift
-	if "$@"; then
-		echo "[$TEST_NAME] PASS: $what"
-	else
-		echo "[$TEST_NAME] FAIL: $what"
-		FAILS=$((FAILS + 1))
-	fi
-}
-eq() { [ "$1" = "$2" ] || { echo "[$TEST_NAME]   got '$1', expected '$2'" >&2; return 1; }; }
-kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 mctl() { "$MIGCTL" -s "$RUN/mgr.sock" "$@"; }
 stj() { mctl --json status | jq -r "$1"; }
 svcj() { mctl --json services "$1" | jq -r "$2"; }
