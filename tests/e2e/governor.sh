@@ -36,9 +36,13 @@
 #     and the estimate is never below the dirty rate of a round of 0.5 s
 #     or more;
 #   - converging: precopy-end remaining-below-threshold, the remaining
-#     bytes at the end at most h, at most N rounds;
+#     bytes at the end at most h, at most N rounds; at most 4 final
+#     holds, no more than the rounds at or under h before the last, and
+#     when there were any the last round left less than the first one
+#     under h;
 #   - nonconv: precopy-end no-progress after at most 4 rounds, the last
-#     two rounds without progress at the link cap;
+#     two rounds without progress at the link cap, then an end wait of
+#     1 ms to 4 s before the switchover, and no final hold;
 #   - both migrations complete and the guest runs on the destination.
 
 set -euo pipefail
@@ -147,7 +151,20 @@ round=$(jq -r .round "$RUN/gov.json")
 [ "$round" -le $N ] || fail "converging: $round rounds, more than N=$N"
 [ "$(jq -r '.remaining <= .threshold' "$RUN/gov.json")" = true ] ||
 	fail "converging: $(jq .remaining "$RUN/gov.json") bytes left above h=$(jq .threshold "$RUN/gov.json")"
-log "converging: $round rounds, ended by $end, h=$(jq .threshold "$RUN/gov.json") bytes"
+# The final hold: every round that ended at or under h but did not end
+# pre-copy was held, at most 4 of them, and the held rounds left less
+under=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data |
+	select(.remaining <= .threshold)] | length')
+holds=$(jq -r '.["final-holds"]' "$RUN/gov.json")
+[ "$holds" -le 4 ] || fail "converging: $holds final holds (at most 4)"
+[ "$holds" -le $((under - 1)) ] || [ "$holds" -eq 0 ] ||
+	fail "converging: $holds final holds but only $under rounds at or under h"
+if [ "$holds" -gt 0 ]; then
+	bad=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data |
+		select(.remaining <= .threshold)] | if .[-1].remaining >= .[0].remaining then 1 else 0 end')
+	[ "$bad" -eq 0 ] || fail "converging: the held rounds did not leave less than the first round under h"
+fi
+log "converging: $round rounds, ended by $end, h=$(jq .threshold "$RUN/gov.json") bytes, $holds final holds over $under rounds at or under h"
 stop_guest dst
 
 # --- nonconv --------------------------------------------------------------
@@ -166,6 +183,11 @@ end=$(jq -r '.["precopy-end"]' "$RUN/gov.json")
 round=$(jq -r .round "$RUN/gov.json")
 [ "$end" = no-progress ] || fail "nonconv: pre-copy ended by '$end' (expected no-progress)"
 [ "$round" -le 4 ] || fail "nonconv: $round rounds before the no-progress end (expected at most 4)"
+wait_ms=$(jq -r '.["end-wait"]' "$RUN/gov.json")
+[ "$wait_ms" -gt 0 ] && [ "$wait_ms" -le 4000 ] ||
+	fail "nonconv: end-wait $wait_ms ms after the no-progress end (expected 1..4000)"
+[ "$(jq -r '.["final-holds"]' "$RUN/gov.json")" -eq 0 ] ||
+	fail "nonconv: $(jq -r '.["final-holds"]' "$RUN/gov.json") final holds without ever reaching h"
 [ "$(jq -r '.["no-progress-rounds"]' "$RUN/gov.json")" -ge 2 ] ||
 	fail "nonconv: query-migrate reports $(jq -r '.["no-progress-rounds"]' "$RUN/gov.json") rounds without progress"
 bad=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data] | .[-2:] |
