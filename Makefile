@@ -44,7 +44,7 @@ UNIT_TESTS :=
 HOST_TOOLS :=
 E2E_TESTS := install boot migrate governor stock-stream manager handoff handoff-1k \
 	handoff-2nic handoff-abab handoff-broadcast handoff-attacks handoff-faults handoff-restart \
-	handoff-dead-manager netstate provision services libvirt
+	handoff-dead-manager handoff-slowdns netstate provision services segments libvirt
 
 # One make fragment per program (lib/ is what they share), then the tests.
 include lib/lib.mk

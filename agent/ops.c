@@ -4,11 +4,16 @@
  */
 #include "ops.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conntrack.h"
 #include "nftstate.h"
 #include "policy.h"
+#include "probe.h"
 #include "scope.h"
 
 #define TICKET_TTL_US (30 * G_USEC_PER_SEC)
@@ -387,6 +392,140 @@ static char *op_announce(struct agent *a, JsonObject *req, const char *vm)
 	return answer_ok(NULL);
 }
 
+/* Parse a MAC in text form. */
+static bool mac_of(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+/*
+ * The VM's SLAAC address (RFC 4862, modified EUI-64 interface identifier)
+ * in the first global /64 of @dev that is not one of @old; NULL if none.
+ */
+static char *slaac_candidate(const char *dev, const uint8_t mac[6], const char **old)
+{
+	struct ifaddrs *ifs = NULL;
+	char *found = NULL;
+
+	if (getifaddrs(&ifs))
+		return NULL;
+	for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+		const struct sockaddr_in6 *a = (const void *)i->ifa_addr;
+		const struct sockaddr_in6 *nm = (const void *)i->ifa_netmask;
+		struct in6_addr c;
+		char text[INET6_ADDRSTRLEN];
+		int bits = 0;
+
+		if (!a || a->sin6_family != AF_INET6 || strcmp(i->ifa_name, dev) ||
+		    IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr) || !nm)
+			continue;
+		for (int k = 0; k < 16; k++)
+			bits += __builtin_popcount(nm->sin6_addr.s6_addr[k]);
+		if (bits != 64)
+			continue;
+		c = a->sin6_addr;
+		c.s6_addr[8] = mac[0] ^ 0x02;
+		c.s6_addr[9] = mac[1];
+		c.s6_addr[10] = mac[2];
+		c.s6_addr[11] = 0xff;
+		c.s6_addr[12] = 0xfe;
+		c.s6_addr[13] = mac[3];
+		c.s6_addr[14] = mac[4];
+		c.s6_addr[15] = mac[5];
+		inet_ntop(AF_INET6, &c, text, sizeof(text));
+		if (!g_strv_contains(old, text))
+			found = g_strdup(text);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/*
+ * address, first half (under the lock): the address to check, the
+ * request's "want", or else: for an IPv4 VM (its "old" addresses) its
+ * first IPv4 binding here that is not one of them (DHCP snooping); for an
+ * IPv6 VM its SLAAC address in the bridge's prefix.  NULL and *answer set
+ * if there is none.
+ */
+static char *address_candidate(struct agent *a, JsonObject *req, const char *vm,
+			       char **answer)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_autofree const char **old = strv_member(req, "old");
+	const char *want = json_object_get_string_member_with_default(req, "want", "");
+	g_auto(GStrv) ips = NULL;
+
+	if (!*macs) {
+		*answer = answer_error_code("invalid", "address of %s: needs macs", vm);
+		return NULL;
+	}
+	if (*want)
+		return g_strdup(want);
+	if (*old && strchr(*old, ':')) {
+		uint8_t mac[6];
+		char *c;
+
+		if (!a->c->snoop || !*a->c->snoop) {
+			*answer = answer_error_code("no-bridge",
+						    "address of %s: no snoop= bridge to look on", vm);
+			return NULL;
+		}
+		if (!mac_of(macs[0], mac)) {
+			*answer = answer_error_code("invalid", "address of %s: bad MAC '%s'", vm,
+						    macs[0]);
+			return NULL;
+		}
+		c = slaac_candidate(a->c->snoop, mac, old);
+		if (!c)
+			*answer = answer_error_code("no-prefix",
+						    "address of %s: %s has no other global /64 prefix",
+						    vm, a->c->snoop);
+		return c;
+	}
+	ips = nfts_ips_of(a->c, macs);
+	for (char **ip = ips; ip && *ip; ip++)
+		if (strchr(*ip, '.') && !g_strv_contains(old, *ip))
+			return g_strdup(*ip);
+	*answer = answer_error_code("no-binding", "address of %s: no new binding of %s here yet",
+				    vm, macs[0]);
+	return NULL;
+}
+
+/*
+ * address, second half (not under the lock: up to 900 ms): the VM answers
+ * an ARP probe (IPv6: a neighbour solicitation) for @ip on its bridge
+ * (snoop=) from its first MAC.
+ */
+static char *op_address(struct agent *a, JsonObject *req, const char *vm, const char *ip)
+{
+	g_autofree const char **macs = strv_member(req, "macs");
+	g_autoptr(GError) err = NULL;
+	uint8_t mac[6];
+	double rtt = 0;
+	JsonObject *out;
+	bool ok;
+
+	if (!a->c->snoop || !*a->c->snoop)
+		return answer_error_code("no-bridge", "address of %s: no snoop= bridge to probe on", vm);
+	if (!mac_of(macs[0], mac))
+		return answer_error_code("invalid", "address of %s: bad MAC '%s'", vm, macs[0]);
+	ok = strchr(ip, ':') ? probe_vm6(a->c->snoop, ip, mac, &rtt, &err)
+			     : probe_vm(a->c->snoop, ip, mac, &rtt, &err);
+	if (!ok)
+		return answer_error_code("no-answer", "address of %s: %s", vm, err->message);
+	out = json_object_new();
+	json_object_set_string_member(out, "ip", ip);
+	json_object_set_double_member(out, "rtt-ms", rtt);
+	return answer_ok(out);
+}
+
 static char *op_ticket(struct agent *a, JsonObject *req, const char *vm)
 {
 	const char *id = json_object_get_string_member_with_default(req, "ticket", "");
@@ -631,7 +770,8 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 	JsonObject *req;
 	const char *op, *vm;
 	struct ticket *t = NULL;
-	char *answer;
+	g_autofree char *candidate = NULL;
+	char *answer = NULL;
 
 	if (!json_parser_load_from_data(p, request, -1, NULL) ||
 	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
@@ -681,6 +821,8 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 		answer = op_ticket(a, req, vm);
 	else if (!strcmp(op, "announce"))
 		answer = op_announce(a, req, vm);
+	else if (!strcmp(op, "address"))
+		candidate = address_candidate(a, req, vm, &answer);
 	else
 		answer = NULL;
 	g_mutex_unlock(&a->lock);
@@ -695,6 +837,8 @@ char *agent_handle(struct agent *a, const char *identity, const char *request)
 	 * their waits (probe, fdb) must not delay a transfer */
 	else if (!answer && is_policy_op(op))
 		answer = op_policy(a, req, op, vm);
+	else if (candidate)
+		answer = op_address(a, req, vm, candidate);
 	if (!answer)
 		answer = answer_error("unknown op '%s'", op);
 	return answer;

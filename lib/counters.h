@@ -130,8 +130,16 @@
 	  "provision", "aborted", NULL) \
 	X(PROVISION_FAILED, "provision-failed", CTR_BOTH, "provision_total", "result=\"failed\"", \
 	  "provision", "failed", "A commit or an abort that did not complete (migctl show says what is left).") \
+	X(ADDRESS_LEARNED, "address-learned", CTR_BOTH, "address_checks_total", "result=\"learned\"", \
+	  "address", "learned", "Checks of a VM's new address at the destination after ACTIVATED (docs/services.md), by result: learned (from its DHCP-snooping binding) and answered, confirmed (the registered --new-ip answered), timeout (address-wait-ms passed), failed (no agent could be asked).") \
+	X(ADDRESS_CONFIRMED, "address-confirmed", CTR_BOTH, "address_checks_total", "result=\"confirmed\"", \
+	  "address", "confirmed", NULL) \
+	X(ADDRESS_TIMEOUTS, "address-timeouts", CTR_BOTH, "address_checks_total", "result=\"timeout\"", \
+	  "address", "timeouts", NULL) \
+	X(ADDRESS_FAILED, "address-failed", CTR_BOTH, "address_checks_total", "result=\"failed\"", \
+	  "address", "failed", NULL) \
 	X(SERVICE_MOVED, "service-moved", CTR_BOTH, "services_moved_total", NULL, \
-	  "services", "moved", "Services whose inventory row got their VM's new address after ACTIVATED (docs/services.md).") \
+	  "services", "moved", "Services whose inventory row got their VM's new address after ACTIVATED and the address check (docs/services.md).") \
 	X(DNS_UPDATED, "dns-updated", CTR_BOTH, "dns_updates_total", "result=\"ok\"", \
 	  "services", "dns-updated", "DNS updates (RFC 2136, TSIG) of the services' names, by result.") \
 	X(DNS_RETRIED, "dns-retried", CTR_BOTH, "dns_updates_total", "result=\"retry\"", \

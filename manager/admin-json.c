@@ -116,7 +116,12 @@ static void add_identity(JsonBuilder *b, const struct mig_vm *vm)
 		json_builder_add_string_value(b, mac_format(vm->reg_macs[i], s));
 	json_builder_end_array(b);
 	add_addr(b, "ip", &vm->ip, true);
-	add_addr(b, "new-ip", &vm->new_ip, true);
+	if (vm->learn_ip && !vm->new_ip.len)
+		add_str(b, "new-ip", vm->ip.ss.ss_family == AF_INET6 ? "slaac" : "dhcp");
+	else
+		add_addr(b, "new-ip", &vm->new_ip, true);
+	json_builder_set_member_name(b, "new-ip-learned");
+	json_builder_add_boolean_value(b, vm->learn_ip);
 	add_str(b, "new-mac", vm->has_new_mac ? mac_format(vm->new_mac, s) : NULL);
 	add_str(b, "src-host", *vm->src_host ? vm->src_host : NULL);
 	add_str(b, "dest-host", *vm->dest_host ? vm->dest_host : NULL);

@@ -110,8 +110,12 @@ static char *parse_register(JsonObject *o, struct mgr_reg *r)
 	}
 	if ((s = get_str(o, "ip")) && !addr_parse_host(s, &r->ip))
 		return reply_err("register: --ip '%s' is not an IP address", s);
-	if ((s = get_str(o, "new-ip")) && !addr_parse_host(s, &r->new_ip))
-		return reply_err("register: --new-ip '%s' is not an IP address", s);
+	if ((s = get_str(o, "new-ip")) && (!strcmp(s, "dhcp") || !strcmp(s, "slaac"))) {
+		r->learn_ip = true;
+		r->learn_family = !strcmp(s, "dhcp") ? AF_INET : AF_INET6;
+	} else if (s && !addr_parse_host(s, &r->new_ip)) {
+		return reply_err("register: --new-ip '%s' is neither an IP address nor dhcp or slaac", s);
+	}
 	if ((s = get_str(o, "new-mac"))) {
 		if (!mac_parse(s, r->new_mac))
 			return reply_err("register: --new-mac '%s' is not a MAC address", s);

@@ -85,6 +85,8 @@ static const struct kt_key config_keys[] = {
 	  "The hosts, their gateway devices and agents, and the transfer mode of each pair (docs/netstate.md); empty = no network-state transfer and no provisioning (docs/provisioning.md).", NULL, NULL },
 	{ "netstate-wait-ms", KT_UINT, F(netstate_wait_ms), "2000", 0, 60000,
 	  "DRAINED waits this long for the VM's network state to be in place at the destination (then counted netstate-timeouts).", NULL, NULL },
+	{ "address-wait-ms", KT_UINT, F(address_wait_ms), "10000", 0, 600000,
+	  "After ACTIVATED, the services of a VM whose address changes (migctl register --new-ip) wait this long for the destination's agent to confirm the VM answers at its new address (then counted address-timeouts; docs/services.md); 0 = no check.", NULL, NULL },
 	{ "netstate-timeout-ms", KT_UINT, F(netstate_timeout_ms), "5000", 100, 600000,
 	  "Bound of every exchange with an agent.", NULL, NULL },
 	{ "provision-timeout-ms", KT_UINT, F(provision_timeout_ms), "15000", 100, 600000,

@@ -88,6 +88,7 @@ enum release_policy {
  * @max_connections: most simultaneous admin (and /metrics) connections.
  * @topology_file: hosts, devices and agents (docs/netstate.md), or NULL.
  * @netstate_wait_ms: see mig-manager.conf(5).
+ * @address_wait_ms: see mig-manager.conf(5).
  * @netstate_timeout_ms: see mig-manager.conf(5).
  * @provision_timeout_ms: bound of one provisioning exchange with an agent.
  * @inventory: the services' SQLite table (docs/services.md), or NULL.
@@ -130,6 +131,7 @@ struct mgr_config {
 	unsigned int max_connections;
 	char *topology_file;
 	unsigned int netstate_wait_ms;
+	unsigned int address_wait_ms;
 	unsigned int netstate_timeout_ms;
 	unsigned int provision_timeout_ms;
 	char *inventory;

@@ -206,6 +206,36 @@ void mgr_netstate_hold(struct mgr *m, struct mig_vm *vm)
 	mgr_schedule(m, vm, vm->m_netstate_deadline);
 }
 
+void mgr_address_hold(struct mgr *m, struct mig_vm *vm)
+{
+	vm->address_hold = true;
+	vm->m_address_deadline = mgr_now(m) + (int64_t)m->cfg->address_wait_ms * 1000;
+	mgr_schedule(m, vm, vm->m_address_deadline);
+}
+
+void mgr_address_ready(struct mgr *m, struct mig_vm *vm)
+{
+	if (!vm->address_hold)
+		return;
+	vm->address_hold = false;
+	mgr_schedule(m, vm, mgr_now(m));
+	mgr_hook(m, vm, MGR_EV_ADDRESS);
+}
+
+void mgr_activated(struct mgr *m, struct mig_vm *vm)
+{
+	vm->address_hold = false;
+	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	if (vm->address_hold)
+		return;
+	if (vm->learn_ip && !vm->new_ip.len) {
+		mgr_count(m, vm, CTR_ADDRESS_FAILED, 1);
+		g_warning("vm %s: its new address cannot be learned (no agent of its destination in topology-file): its services' names stay",
+			  vm->name);
+	}
+	mgr_hook(m, vm, MGR_EV_ADDRESS);
+}
+
 void mgr_netstate_release(struct mgr *m, struct mig_vm *vm)
 {
 	if (!vm->netstate_hold)

@@ -118,6 +118,9 @@ struct mgr;
  * @MGR_EV_ACTIVATED: the destination runs the VM (ACTIVATED).
  * @MGR_EV_ABORTED: the migration failed, the source runs it again.
  * @MGR_EV_FORGOTTEN: the VM leaves the table (the entry is freed next).
+ * @MGR_EV_ADDRESS: after ACTIVATED, the VM's address at the destination
+ *                  is known (vm->new_ip, len 0 if it did not change):
+ *                  at once, or after the address check (addrcheck.c).
  */
 enum mgr_event {
 	MGR_EV_REGISTERED,
@@ -125,6 +128,7 @@ enum mgr_event {
 	MGR_EV_ACTIVATED,
 	MGR_EV_ABORTED,
 	MGR_EV_FORGOTTEN,
+	MGR_EV_ADDRESS,
 };
 
 /**
@@ -160,7 +164,7 @@ struct mgr_hooks {
 };
 
 /* How many parts may hook into the core. */
-#define MGR_N_HOOKS 4
+#define MGR_N_HOOKS 6
 
 /**
  * struct mgr - the manager core.
@@ -302,6 +306,37 @@ void mgr_control_input(struct mgr *m, const uint8_t *buf, size_t len,
 void mgr_netstate_hold(struct mgr *m, struct mig_vm *vm);
 
 /**
+ * mgr_address_hold() - the VM's new address is being checked at the
+ * destination (addrcheck.c, from its MGR_EV_ACTIVATED hook):
+ * MGR_EV_ADDRESS (the cut of its services' names) waits until
+ * mgr_address_ready() or address-wait-ms (then counted address-timeouts).
+ * Its frames do not wait: the destination QEMU takes them only for a
+ * moment after the VM starts.
+ * @m: core.
+ * @vm: the VM.
+ */
+void mgr_address_hold(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_address_ready() - the check of the VM's address is over: tell the
+ * hooks MGR_EV_ADDRESS (vm->new_ip as found).  Nothing if the VM is not
+ * held.
+ * @m: core.
+ * @vm: the VM.
+ */
+void mgr_address_ready(struct mgr *m, struct mig_vm *vm);
+
+/**
+ * mgr_activated() - the destination runs the VM: tell the hooks
+ * MGR_EV_ACTIVATED and, unless one of them holds its address, at once
+ * MGR_EV_ADDRESS; a VM whose address was to be learned (--new-ip dhcp)
+ * and is not being checked is counted address-failed.
+ * @m: core.
+ * @vm: the VM.
+ */
+void mgr_activated(struct mgr *m, struct mig_vm *vm);
+
+/**
  * mgr_netstate_release() - the VM's network state is in place (or will
  * not come): DRAINED may go.
  * @m: core.
@@ -393,6 +428,10 @@ void mgr_send_failed(struct mgr *m, unsigned int i, int err);
  * @n_macs: entries in @macs (at least 1).
  * @ip: IP before migration, or len 0.
  * @new_ip: IP after migration, or len 0.
+ * @learn_ip: the IP after migration is learned at the destination
+ *            (--new-ip dhcp or slaac); @new_ip is then len 0.
+ * @learn_family: AF_INET (dhcp: the DHCP-snooping binding) or AF_INET6
+ *                (slaac: the address in the destination's prefix).
  * @new_mac: MAC after migration.
  * @has_new_mac: @new_mac is set.
  * @has_policy: @policy is set (else the configured default).
@@ -406,6 +445,8 @@ struct mgr_reg {
 	unsigned int n_macs;
 	struct mig_addr ip;
 	struct mig_addr new_ip;
+	bool learn_ip;
+	int learn_family;
 	uint8_t new_mac[HANDOFF_MAC_LEN];
 	bool has_new_mac;
 	bool has_policy;

@@ -21,6 +21,7 @@
 #include "core.h"
 #include "udp.h"
 #include "metrics.h"
+#include "addrcheck.h"
 #include "netstate.h"
 #include "provision.h"
 #include "services.h"
@@ -52,6 +53,7 @@ struct parts {
 	struct metrics_server *metrics;
 	struct netstate *netstate;
 	struct provision *provision;
+	struct addrcheck *addrcheck;
 	struct services *services;
 };
 
@@ -71,6 +73,7 @@ static bool start(struct parts *p, const struct mgr_config *cfg,
 			return false;
 		p->netstate = netstate_new(p->m, t, kick, p->udp);
 		p->provision = provision_new(p->m, t);
+		p->addrcheck = addrcheck_new(p->m, t, kick, p->udp);
 	}
 	/* without inventory= it only answers that there is none */
 	p->services = services_new(p->m, error);
@@ -94,6 +97,7 @@ static void stop(struct parts *p)
 	provision_free(p->provision);
 	admin_server_free(p->admin);
 	services_free(p->services);
+	addrcheck_free(p->addrcheck);
 	netstate_free(p->netstate);
 	udp_free(p->udp);
 	mgr_free(p->m);

@@ -9,6 +9,7 @@
 #     unix socket), metrics.c (/metrics), topology.c, agentcall.c and
 #     netstate.c (the network-state transfer through the mig-agents),
 #     provision.c (policy and channel at the destination first),
+#     addrcheck.c (the VM answers at its new address before the cut),
 #     inventory.c and services.c (the services' table and DNS names follow
 #     the VM), dnsupdate.c (RFC 2136 update with TSIG, libldns), main.c
 
@@ -18,7 +19,8 @@ MANAGER_CORE_SRCS := manager/core.c manager/window.c manager/operator.c \
 	manager/queue.c manager/rewrite.c manager/config.c
 MANAGER_NET_SRCS := manager/udp.c manager/admin.c manager/admin-json.c \
 	manager/metrics.c manager/topology.c manager/agentcall.c manager/netstate.c \
-	manager/provision.c manager/inventory.c manager/services.c manager/dnsupdate.c
+	manager/provision.c manager/addrcheck.c manager/inventory.c manager/services.c \
+	manager/dnsupdate.c
 MANAGER_HDRS := $(wildcard manager/*.h)
 MANAGER_CFLAGS = $(LIB_CFLAGS) -Imanager \
 	-DMIG_VERSION='"$(MIG_VERSION)"' -DG_LOG_DOMAIN='"mig-manager"' \

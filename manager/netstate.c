@@ -469,6 +469,8 @@ static void on_event(void *data, struct mgr *m, struct mig_vm *vm, enum mgr_even
 	case MGR_EV_FORGOTTEN:
 		g_hash_table_remove(n->vms, vm->uuid);
 		break;
+	case MGR_EV_ADDRESS:
+		break;
 	}
 }
 

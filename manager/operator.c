@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 static bool invalid(GError **error, int code, const char *msg)
 {
@@ -38,6 +39,14 @@ static bool check_reg(struct mgr *m, const struct mgr_reg *r,
 			      r->ip.ss.ss_family != r->new_ip.ss.ss_family))
 		return invalid(error, MGR_ERROR_INVALID,
 			       "--new-ip needs --ip of the same address family");
+	if (r->learn_ip && r->learn_family == AF_INET &&
+	    (!r->ip.len || r->ip.ss.ss_family != AF_INET))
+		return invalid(error, MGR_ERROR_INVALID,
+			       "--new-ip dhcp needs --ip, an IPv4 address (DHCP snooping is IPv4)");
+	if (r->learn_ip && r->learn_family == AF_INET6 &&
+	    (!r->ip.len || r->ip.ss.ss_family != AF_INET6))
+		return invalid(error, MGR_ERROR_INVALID,
+			       "--new-ip slaac needs --ip, an IPv6 address");
 	if (r->vni > HANDOFF_VNI_MAX)
 		return invalid(error, MGR_ERROR_INVALID, "the VNI must be 1..16777215");
 	return true;
@@ -91,6 +100,7 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 	vm->reg_vni = r->vni;
 	vm->ip = r->ip;
 	vm->new_ip = r->new_ip;
+	vm->learn_ip = r->learn_ip;
 	vm->has_new_mac = r->has_new_mac;
 	memcpy(vm->new_mac, r->new_mac, 6);
 	if (r->src_host)
@@ -103,7 +113,7 @@ struct mig_vm *mgr_register(struct mgr *m, const struct mgr_reg *r,
 	mgr_schedule(m, vm, mgr_now(m));
 	g_info("vm %s (%s) registered: %u NIC(s), policy %s%s", vm->name,
 	       uuid_format(vm->uuid, id), vm->reg_n_macs, policy_name(vm->policy),
-	       vm->new_ip.len || vm->has_new_mac ? ", cross-segment rewrite" : "");
+	       vm->new_ip.len || vm->learn_ip || vm->has_new_mac ? ", cross-segment rewrite" : "");
 	return vm;
 }
 

@@ -119,7 +119,7 @@ static uint16_t on_suspending(struct mgr *m, struct mig_vm *vm,
 		mgr_activate(m, vm, &early);
 		vm->local_dst = local;
 		g_info("vm %s: its ACTIVATED had come first: activated", vm->name);
-		mgr_hook(m, vm, MGR_EV_ACTIVATED);
+		mgr_activated(m, vm);
 		g_clear_pointer(&vm->early, g_free);
 		return HANDOFF_STATUS_OK;
 	}
@@ -140,7 +140,7 @@ static uint16_t on_activated(struct mgr *m, struct mig_vm *vm,
 		addr_from_endpoint(&msg->control, &ctl);
 		g_info("vm %s: activated, releasing %u frames (DRAINED to %s)",
 		       vm->name, vm_queued(vm), addr_format(&ctl, ep, sizeof(ep)));
-		mgr_hook(m, vm, MGR_EV_ACTIVATED);
+		mgr_activated(m, vm);
 		return HANDOFF_STATUS_OK;
 	}
 	if (vm->state == VM_ACTIVATED && same_migration(vm, msg))

@@ -477,7 +477,7 @@ static void on_event(void *data, struct mgr *m, struct mig_vm *vm, enum mgr_even
 	(void)m;
 	if (!s->inv)
 		return;
-	if (ev == MGR_EV_ACTIVATED)
+	if (ev == MGR_EV_ADDRESS)
 		moved(s, vm);
 	else if (ev == MGR_EV_ABORTED)
 		g_hash_table_remove(s->scope, vm->name);

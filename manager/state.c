@@ -40,9 +40,14 @@ static void add_vm(struct mig_vm *vm, void *data)
 	for (unsigned int i = 0; i < vm->reg_n_macs; i++)
 		json_builder_add_string_value(b, mac_format(vm->reg_macs[i], s));
 	json_builder_end_array(b);
-	if (vm->ip.len)
+	/* a learned address is where the VM is now */
+	if (vm->learn_ip && vm->new_ip.len)
+		add_str(b, "ip", addr_format_host(&vm->new_ip, s, sizeof(s)));
+	else if (vm->ip.len)
 		add_str(b, "ip", addr_format_host(&vm->ip, s, sizeof(s)));
-	if (vm->new_ip.len)
+	if (vm->learn_ip)
+		add_str(b, "new-ip", vm->ip.ss.ss_family == AF_INET6 ? "slaac" : "dhcp");
+	else if (vm->new_ip.len)
 		add_str(b, "new-ip", addr_format_host(&vm->new_ip, s, sizeof(s)));
 	if (vm->has_new_mac)
 		add_str(b, "new-mac", mac_format(vm->new_mac, s));
@@ -119,9 +124,14 @@ static bool to_reg(JsonObject *o, struct mgr_reg *r)
 		    !mac_parse(s, r->macs[r->n_macs++]))
 			return false;
 	}
-	if (((s = get_str(o, "ip")) && !addr_parse_host(s, &r->ip)) ||
-	    ((s = get_str(o, "new-ip")) && !addr_parse_host(s, &r->new_ip)))
+	if ((s = get_str(o, "ip")) && !addr_parse_host(s, &r->ip))
 		return false;
+	if ((s = get_str(o, "new-ip")) && (!strcmp(s, "dhcp") || !strcmp(s, "slaac"))) {
+		r->learn_ip = true;
+		r->learn_family = !strcmp(s, "dhcp") ? AF_INET : AF_INET6;
+	} else if (s && !addr_parse_host(s, &r->new_ip)) {
+		return false;
+	}
 	if ((s = get_str(o, "new-mac"))) {
 		if (!mac_parse(s, r->new_mac))
 			return false;

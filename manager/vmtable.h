@@ -164,6 +164,11 @@ struct early_activation {
  * @dest_host: the topology host it migrates to (migctl register
  *             --dest-host), "" if not known before ACTIVATED.
  * @netstate_hold: DRAINED waits for its network state (netstate.c).
+ * @address_hold: its services wait for the check of its new address
+ *                (addrcheck.c).
+ * @m_address_deadline: monotonic µs at which they wait no longer.
+ * @learn_ip: the new address is learned at the destination (migctl
+ *            register --new-ip dhcp): @new_ip is set by the check.
  * @m_netstate_deadline: monotonic µs at which it waits no longer.
  * @t_registered: wall-clock µs of creation.
  * @t_suspended: wall-clock µs of the last SUSPENDING (0 = never).
@@ -213,6 +218,9 @@ struct mig_vm {
 	char dest_host[65];
 	bool netstate_hold;
 	int64_t m_netstate_deadline;
+	bool address_hold;
+	int64_t m_address_deadline;
+	bool learn_ip;
 	int64_t t_registered;
 	int64_t t_suspended;
 	int64_t t_activated;

@@ -20,6 +20,12 @@ static const unsigned int drained_delay_ms[MGR_DRAINED_TRIES] = {
 /* Reset everything a window keeps, except the NICs the caller set. */
 static void reset_window(struct mgr *m, struct mig_vm *vm)
 {
+	/* a learned address is where the VM is now: the next move starts
+	 * from it and learns its own */
+	if (vm->learn_ip && vm->new_ip.len) {
+		vm->ip = vm->new_ip;
+		vm->new_ip.len = 0;
+	}
 	vm->t_suspended = mgr_now_real(m);
 	vm->m_suspended = mgr_now(m);
 	vm->t_activated = 0;
@@ -37,6 +43,7 @@ static void reset_window(struct mgr *m, struct mig_vm *vm)
 	vm->retry_ms = 0;
 	vm->force_release = false;
 	vm->netstate_hold = false;
+	vm->address_hold = false;
 	mgr_count(m, vm, CTR_MIGRATIONS, 1);
 	vmtable_set_state(vm, VM_SUSPENDED, vm->t_suspended, vm->m_suspended);
 	mgr_schedule(m, vm, vm->m_suspended);
@@ -500,6 +507,28 @@ static bool timer_forget(struct mgr *m, struct mig_vm *vm, int64_t now,
 	return true;
 }
 
+/* The check of a new address that did not end within address-wait-ms:
+ * the services' names follow the registered --new-ip, or stay. */
+static void timer_address(struct mgr *m, struct mig_vm *vm, int64_t now, int64_t *wake)
+{
+	if (!vm->address_hold)
+		return;
+	if (vm->state == VM_ABORTED) { /* the VM runs at the source again */
+		vm->address_hold = false;
+		return;
+	}
+	if (now < vm->m_address_deadline) {
+		*wake = MIN(*wake, vm->m_address_deadline);
+		return;
+	}
+	mgr_count(m, vm, CTR_ADDRESS_TIMEOUTS, 1);
+	g_warning("vm %s: its new address was not confirmed within %u ms: %s", vm->name,
+		  m->cfg->address_wait_ms,
+		  vm->new_ip.len ? "its services follow the registered --new-ip"
+				 : "its services' names stay");
+	mgr_address_ready(m, vm);
+}
+
 bool mgr_poll_vm(struct mgr *m, struct mig_vm *vm, int64_t now,
 		 int64_t *wake)
 {
@@ -509,6 +538,7 @@ bool mgr_poll_vm(struct mgr *m, struct mig_vm *vm, int64_t now,
 	}
 	for (unsigned int i = 0; i < vm->n_nics; i++)
 		timer_age_cap(m, &vm->nics[i], now, wake);
+	timer_address(m, vm, now, wake);
 	if (!timer_release(m, vm, now, wake))
 		return false;
 	if (vm->state == VM_ACTIVATED || vm->state == VM_ABORTED) {

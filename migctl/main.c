@@ -283,7 +283,7 @@ static const struct migctl_cmd commands[] = {
 	{ "vms", "", "the migration VM table", cmd_plain },
 	{ "show", "VM", "one VM (VM = name or UUID)", cmd_vm },
 	{ "register",
-	  "VM --uuid U --mac M [--mac M ...] [--ip A] [--new-ip A] [--new-mac M]\n"
+	  "VM --uuid U --mac M [--mac M ...] [--ip A] [--new-ip A|dhcp|slaac] [--new-mac M]\n"
 	  "           [--policy activated|hold|immediate] [--vni N]\n"
 	  "           [--src-host HOST] [--dest-host HOST]",
 	  "tell the manager about a VM before it migrates", cmd_register },

@@ -189,6 +189,24 @@ static void show_provision(JsonObject *v)
 		printf("provisioning:    %s\n", line);
 }
 
+/* The check of its new address at the destination (docs/services.md). */
+static void show_address(JsonObject *v)
+{
+	JsonObject *a = json_obj(v, "address");
+	const char *err;
+
+	if (!a)
+		return;
+	err = json_str(a, "error");
+	printf("address check:   %s", json_str(a, "state"));
+	if (*json_str(a, "ip"))
+		printf(" %s", json_str(a, "ip"));
+	if (*json_str(a, "at"))
+		printf(" at %s (%" G_GINT64_FORMAT " tries, %" G_GINT64_FORMAT " ms)",
+		       json_str(a, "at"), json_int(a, "tries"), json_int(a, "ms"));
+	printf("%s%s\n", *err ? ": " : "", err);
+}
+
 /* Its services and where their names point (docs/services.md). */
 static void show_services(JsonObject *v)
 {
@@ -242,6 +260,7 @@ void show_vm(JsonObject *v)
 	show_drops(json_obj(v, "drops"));
 	show_netstate(v);
 	show_provision(v);
+	show_address(v);
 	show_services(v);
 }
 

@@ -3,7 +3,7 @@
 #
 # build-guest.sh - build the migration test guest: OUTDIR/vmlinuz (Debian 12
 # kernel) and OUTDIR/initramfs.img (busybox, virtio-net modules, /init,
-# mig-sink, mig-dirty, mig-talk).  Writes nothing outside OUTDIR except apt's cache.
+# mig-sink, mig-dirty, mig-talk, mig-relink).  Writes nothing outside OUTDIR except apt's cache.
 #
 # Environment: CC (default cc), MIG_GUEST_MODULES (modules to load, with
 # their dependencies; default "virtio_pci virtio_net").
@@ -21,7 +21,7 @@ Usage: $prog OUTDIR
 Build the test guest into OUTDIR:
   OUTDIR/vmlinuz         kernel of the Debian package linux-image-amd64 depends on
   OUTDIR/initramfs.img   busybox, virtio-net modules, /init, mig-sink, mig-dirty,
-                         mig-talk
+                         mig-talk, mig-relink
   OUTDIR/kernel-version  the kernel release used
 Scratch space (kept for fast re-runs): OUTDIR/deb, OUTDIR/kernel, OUTDIR/staging,
 OUTDIR/bin.  Needs: apt-cache, apt-get, dpkg-deb, cc with static libc,
@@ -198,6 +198,7 @@ build_prog() {
 build_prog mig-sink seqtrack.c seqproto.c numarg.c
 build_prog mig-dirty numarg.c
 build_prog mig-talk numarg.c
+build_prog mig-relink
 
 # ---- staging tree -----------------------------------------------------------
 stage=$out/staging
@@ -212,7 +213,8 @@ cp "$busybox" "$stage/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
-install -m 0755 "$bindir/mig-sink" "$bindir/mig-dirty" "$bindir/mig-talk" "$stage/bin/"
+install -m 0755 "$bindir/mig-sink" "$bindir/mig-dirty" "$bindir/mig-talk" \
+	"$bindir/mig-relink" "$stage/bin/"
 install -m 0755 "$guest_src/init" "$stage/init"
 # The kernel's built-in initramfs provides /dev/console and /init mounts
 # devtmpfs; add the node too when we can.

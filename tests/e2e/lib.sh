@@ -324,6 +324,21 @@ e2e_start() {
 	trap 'capture_stop; stop_guest src; stop_guest dst; stop_manager' EXIT
 }
 
+# e2e_cases "CASES" PASS-MESSAGE "$0" "$@" - a test of several cases run
+# without arguments outside a lab: run it once per case (each in a fresh
+# lab), say PASS-MESSAGE and exit; with a case, or inside a lab, return
+e2e_cases() {
+	local cases=$1 msg=$2 self=$3 c
+	shift 3
+	if [ $# -eq 0 ] && [ -z "${LAB_NAME:-}" ]; then
+		for c in $cases; do
+			"$self" "$c" || exit 1
+		done
+		log "PASS: $msg"
+		exit 0
+	fi
+}
+
 # two_host_topology FILE DEVICE-A DEVICE-B [MODE] - the manager's topology
 # file of a two-host lab: host-a ($LAB_MIG_SRC_IP) and host-b
 # ($LAB_MIG_DST_IP), their devices' agents on port 7795 of the same
@@ -425,7 +440,8 @@ wait_migration() {
 }
 
 # migrate_with_stream PPS SECONDS [PARAMETERS-JSON]
-# (STREAM_TIMELINE=FILE: mig-stream --timeline FILE, one line per echo)
+# (STREAM_TIMELINE=FILE: mig-stream --timeline FILE, one line per echo;
+# HANDOFF_MANAGER: the source's handoff-manager, default 127.0.0.1:7790)
 # The scenario of the migration tests and the demo: guest "src" on tap-src
 # is ready; start "dst" on tap-dst with -incoming, stream sequenced UDP
 # from the client namespace at PPS for at most SECONDS (it stops
@@ -447,7 +463,7 @@ migrate_with_stream() {
 	fi
 	if [ "${HANDOFF:-0}" = 1 ]; then
 		qmp src migrate-set-parameters \
-			'{"handoff-manager": "127.0.0.1:7790", "handoff-key": "handoff-key"}' >/dev/null ||
+			"{\"handoff-manager\": \"${HANDOFF_MANAGER:-127.0.0.1:7790}\", \"handoff-key\": \"handoff-key\"}" >/dev/null ||
 			fail "migrate-set-parameters handoff-manager refused (QEMU without the handoff patches?)"
 	fi
 	"$MIG_QMP" -t 600 "$RUN/src.events.qmp" --events > "$RUN/src.events.jsonl" 2>/dev/null &
@@ -595,4 +611,53 @@ print_rounds() {
 	          (.factor | f3), (.["average-factor"] | f3), (.["target-factor"] | f3),
 	          "\(.["previous-limit"] | mib) -> \(.limit | mib)"] | @tsv)
 	  end' "$1" | column -t -s "$(printf '\t')"
+}
+
+# knot_setup DIR ADDR PORT ZONE KEY-FILE - a Knot DNS server's files in DIR
+# (knot.conf, the zone file with its SOA and NS, run/, db/): ZONE on
+# ADDR@PORT, updates allowed with the TSIG key of KEY-FILE (keymgr -t)
+knot_setup() {
+	local dir=$1 addr=$2 port=$3 zone=$4 key=$5
+	mkdir -p "$dir/run" "$dir/db"
+	cat > "$dir/zone" <<-EOF
+	\$TTL 300
+	@ IN SOA ns.$zone hostmaster.$zone 1 3600 600 86400 300
+	@ IN NS ns.$zone
+	ns IN A $addr
+	EOF
+	{
+		printf 'server:\n    rundir: "%s"\n    listen: %s@%s\n' "$dir/run" "$addr" "$port"
+		printf '    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n'
+		printf 'database:\n    storage: "%s"\n' "$dir/db"
+		cat "$key"
+		printf 'acl:\n  - id: update\n    key: %s\n    action: update\n' \
+			"$(sed -n 's/^ *- id: //p' "$key" | head -1)"
+		printf 'zone:\n  - domain: %s\n    storage: "%s"\n    file: zone\n' "$zone" "$dir"
+		printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: changes\n    acl: update\n'
+		printf 'log:\n  - target: stderr\n    any: info\n'
+	} > "$dir/knot.conf"
+}
+
+# knot_start DIR ADDR PORT ZONE [NS] - start the knotd of knot_setup DIR
+# (in namespace NS if given) and wait until it answers ZONE's SOA; its
+# pid in KNOT_PID, its log DIR.log
+KNOT_PID=
+knot_start() {
+	local dir=$1 addr=$2 port=$3 zone=$4 ns=${5:-} pre=()
+	[ -z "$ns" ] || pre=(ip netns exec "$ns")
+	rm -f "$dir/run/knot.pid"
+	"${pre[@]}" "${KNOTD:-/usr/sbin/knotd}" -c "$dir/knot.conf" >> "$dir.log" 2>&1 &
+	KNOT_PID=$!
+	for _ in $(seq 50); do
+		"${pre[@]}" kdig @"$addr" -p "$port" +short +time=1 +retry=0 "$zone" SOA 2>/dev/null |
+			grep -q hostmaster && return 0
+		sleep 0.1
+	done
+	fail "knotd did not answer: $(tail -3 "$dir.log")"
+}
+
+# knot_stop - stop the knotd of knot_start
+knot_stop() {
+	[ -n "$KNOT_PID" ] && kill "$KNOT_PID" 2>/dev/null && wait "$KNOT_PID" 2>/dev/null
+	KNOT_PID=
 }

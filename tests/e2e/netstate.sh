@@ -42,14 +42,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_NAME=${TEST_NAME:-netstate}
 . "$TOP/tests/e2e/lib.sh"
 
-CASES=${NETSTATE_CASES:-none fetch pull push faults full}
-if [ $# -eq 0 ] && [ -z "${LAB_NAME:-}" ]; then
-	for c in $CASES; do
-		"$0" "$c" || exit 1
-	done
-	log "PASS: network state moved in every mode; without it the destination dropped the VM's flows"
-	exit 0
-fi
+e2e_cases "${NETSTATE_CASES:-none fetch pull push faults full}" \
+	"network state moved in every mode; without it the destination dropped the VM's flows" "$0" "$@"
 CASE=${1:?case}
 case "$CASE" in none|fetch|pull|push|faults|full) ;; *) fail "unknown case '$CASE'" ;; esac
 export LAB_FIREWALL=1

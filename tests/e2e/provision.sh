@@ -47,14 +47,8 @@ TEST_NAME=${TEST_NAME:-provision}
 GUEST_MEM=${GUEST_MEM:-128}
 . "$TOP/tests/e2e/lib.sh"
 
-CASES=${PROVISION_CASES:-full none refuse}
-if [ $# -eq 0 ] && [ -z "${LAB_NAME:-}" ]; then
-	for c in $CASES; do
-		"$0" "$c" || exit 1
-	done
-	log "PASS: provisioning put the policy and the channel in place first; without it the guest was unreachable; refusals left nothing behind"
-	exit 0
-fi
+e2e_cases "${PROVISION_CASES:-full none refuse}" \
+	"provisioning put the policy and the channel in place first; without it the guest was unreachable; refusals left nothing behind" "$0" "$@"
 CASE=${1:?case}
 case "$CASE" in full|none|refuse) ;; *) fail "unknown case '$CASE'" ;; esac
 export LAB_TENANT=1

@@ -54,39 +54,9 @@ DNS_PORT=5353
 ZONE=lab.test.
 keymgr -t mig-test hmac-sha256 > "$RUN/tsig.key" || fail "keymgr -t failed"
 keymgr -t mig-test hmac-sha256 > "$RUN/wrong.key" # same name, another secret
-mkdir -p "$RUN/knot/run" "$RUN/knot/db"
-cat > "$RUN/knot/lab.test.zone" <<EOF
-\$TTL 300
-@ IN SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
-@ IN NS ns.lab.test.
-ns IN A 127.0.0.1
-EOF
-{
-	printf 'server:\n    rundir: "%s"\n    listen: 127.0.0.1@%s\n' "$RUN/knot/run" $DNS_PORT
-	printf '    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n'
-	printf 'database:\n    storage: "%s"\n' "$RUN/knot/db"
-	cat "$RUN/tsig.key"
-	printf 'acl:\n  - id: update\n    key: mig-test\n    action: update\n'
-	printf 'zone:\n  - domain: %s\n    storage: "%s"\n    file: lab.test.zone\n' $ZONE "$RUN/knot"
-	printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: changes\n    acl: update\n'
-	printf 'log:\n  - target: stderr\n    any: info\n'
-} > "$RUN/knot/knot.conf"
-KPID=
-start_knot() {
-	rm -f "$RUN/knot/run/knot.pid"
-	"$KNOTD" -c "$RUN/knot/knot.conf" >> "$RUN/knot.log" 2>&1 &
-	KPID=$!
-	for _ in $(seq 50); do
-		kdig @127.0.0.1 -p $DNS_PORT +short +time=1 +retry=0 $ZONE SOA 2>/dev/null |
-			grep -q hostmaster && return 0
-		sleep 0.1
-	done
-	fail "knotd did not answer: $(tail -3 "$RUN/knot.log")"
-}
-stop_knot() {
-	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
-	KPID=
-}
+knot_setup "$RUN/knot" 127.0.0.1 $DNS_PORT $ZONE "$RUN/tsig.key"
+start_knot() { knot_start "$RUN/knot" 127.0.0.1 $DNS_PORT $ZONE; }
+stop_knot() { knot_stop; }
 # dig NAME [TYPE] - what the server answers, sorted, one line
 dig() { kdig @127.0.0.1 -p $DNS_PORT +short +time=1 +retry=0 "$1" "${2:-A}" 2>/dev/null | sort | xargs; }
 # wait_dig NAME TYPE WANT - until the server answers WANT (10 s)
@@ -122,7 +92,7 @@ start_manager() { # start_manager CONF
 	[ -S "$RUN/mgr.sock" ] || fail "mig-manager did not start: $(tail -3 "$RUN/mgr.log")"
 }
 stop_manager() { kill "$MPID" 2>/dev/null && wait "$MPID" 2>/dev/null; MPID=; }
-trap 'kill $MPID $KPID 2>/dev/null' EXIT
+trap 'kill $MPID $KNOT_PID 2>/dev/null' EXIT
 peer() { "$MIG_PEER" -m "$CTRL" -D "$DATA" "$@"; }
 # migrate UUID KEY - one window: SUSPENDING and 50 frames from the source,
 # ACTIVATED at the destination, which must get all 50 and DRAINED

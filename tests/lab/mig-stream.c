@@ -6,6 +6,11 @@
  * tracks the ECHO datagrams that come back, then asks the sink for its
  * counters (STATS_REQ) and prints one summary line (or one JSON object).
  *
+ * With -n NAME the sink is found by name (getaddrinfo, so the resolver
+ * of /etc/resolv.conf), again every --resolve-ms on a thread of its own:
+ * when the name points elsewhere the stream follows it, and the summary
+ * says how many datagrams went to each address (the cross-segment test).
+ *
  * Exit status: 0 run completed (losses or not), 1 usage or socket error,
  * 2 the sink's counters could not be obtained.
  */
@@ -13,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +48,7 @@
 #define ERROR_BACKOFF_NS MSEC_NS
 #define MAX_DGRAM        65507
 #define BACKSTOP_EXTRA_S 5                  /* never run > SECONDS + 5 s */
+#define MAX_ADDRS        16                 /* addresses a name may take */
 
 /**
  * struct options - parsed command line.
@@ -55,6 +62,8 @@
  * @json: print JSON instead of the human line.
  * @stats_only: do not send, only query the sink.
  * @timeline: file for one line per echo (--timeline), or NULL.
+ * @name: the sink's name (-n), or NULL.
+ * @resolve_ms: how often @name is resolved again.
  */
 struct options {
 	struct sockaddr_in dest;
@@ -67,7 +76,30 @@ struct options {
 	bool json;
 	bool stats_only;
 	const char *timeline;
+	const char *name;
+	uint64_t resolve_ms;
 };
+
+/**
+ * struct addr_use - datagrams sent to one address of -n NAME.
+ * @addr: the address (network order).
+ * @first_seq: the first datagram sent to it.
+ * @sent: how many went to it.
+ * @at_ns: when the first went, from the start of the stream.
+ */
+struct addr_use {
+	uint32_t addr;
+	uint64_t first_seq;
+	uint64_t sent;
+	uint64_t at_ns;
+};
+
+/* -n NAME: what the resolver thread found last (network order, 0 = not
+ * yet), how often it asked and failed; the addresses the stream used. */
+static atomic_uint_least32_t resolved;
+static atomic_ullong resolves, resolve_errors;
+static struct addr_use uses[MAX_ADDRS];
+static unsigned int n_uses;
 
 /**
  * struct shared - state shared between the sender and the receiver thread.
@@ -112,10 +144,14 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"Usage: %s -d IP[:PORT] [-r PPS] [-t SECONDS] [-s STREAM_ID] [-i IFADDR]\n"
 		"       [-l BYTES] [--json] [--stats-only]\n"
+		"       %s -n NAME[:PORT] [--resolve-ms MS] [options as above]\n"
 		"Send numbered UDP datagrams to a mig-sink, count the echoes, then\n"
 		"print the sink's counters and the echo counters.\n"
 		"\n"
 		"  -d, --dest IP[:PORT]  sink address (IPv4, port default %d)\n"
+		"  -n, --name NAME[:PORT] sink name, resolved (IPv4) at the start and\n"
+		"                        every --resolve-ms (default 100): the stream\n"
+		"                        follows it; the summary counts per address\n"
 		"  -r, --rate PPS        datagrams per second (default 1000)\n"
 		"  -t, --time SECONDS    sending duration (default 10, may be fractional)\n"
 		"  -s, --stream ID       stream id (default: random)\n"
@@ -132,7 +168,7 @@ static void usage(FILE *f, const char *prog)
 		"guest_lost and echo_lost count against what was sent (tail losses\n"
 		"included); with --stats-only guest_lost is the sink's own count.\n"
 		"Exit: 0 completed, 1 usage/socket error, 2 no stats from the sink.\n",
-		prog, SEQPROTO_DEFAULT_PORT, SEQPROTO_HDR_LEN, MAX_DGRAM,
+		prog, prog, SEQPROTO_DEFAULT_PORT, SEQPROTO_HDR_LEN, MAX_DGRAM,
 		SEQPROTO_HDR_LEN);
 }
 
@@ -159,7 +195,7 @@ static int parse_addr(const char *s, bool with_port, struct sockaddr_in *sa)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_JSON = 256, OPT_STATS_ONLY, OPT_TIMELINE };
+	enum { OPT_JSON = 256, OPT_STATS_ONLY, OPT_TIMELINE, OPT_RESOLVE_MS };
 	static const struct option opts[] = {
 		{ "dest", required_argument, NULL, 'd' },
 		{ "rate", required_argument, NULL, 'r' },
@@ -170,6 +206,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "stats-only", no_argument, NULL, OPT_STATS_ONLY },
 		{ "timeline", required_argument, NULL, OPT_TIMELINE },
+		{ "name", required_argument, NULL, 'n' },
+		{ "resolve-ms", required_argument, NULL, OPT_RESOLVE_MS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -182,8 +220,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->pps = 1000;
 	o->seconds = 10;
 	o->len = SEQPROTO_HDR_LEN;
+	o->resolve_ms = 100;
 
-	while ((c = getopt_long(argc, argv, "d:r:t:s:i:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:n:r:t:s:i:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (parse_addr(optarg, true, &o->dest) < 0) {
@@ -240,6 +279,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TIMELINE:
 			o->timeline = optarg;
 			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case OPT_RESOLVE_MS:
+			if (numarg_u64(optarg, 10, 60000, &o->resolve_ms) < 0) {
+				fprintf(stderr, "mig-stream: invalid --resolve-ms '%s' (expected 10-60000)\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			exit(0);
@@ -253,8 +302,30 @@ static int parse_options(int argc, char **argv, struct options *o)
 			argv[optind]);
 		return -1;
 	}
+	if (o->name && !have_dest) {
+		const char *colon = strrchr(o->name, ':');
+		static char host[256];
+		size_t hlen = colon ? (size_t)(colon - o->name) : strlen(o->name);
+		uint64_t port = SEQPROTO_DEFAULT_PORT;
+
+		if (!hlen || hlen >= sizeof(host) ||
+		    (colon && numarg_u64(colon + 1, 1, 65535, &port) < 0)) {
+			fprintf(stderr, "mig-stream: invalid name '%s' (expected NAME[:PORT])\n",
+				o->name);
+			return -1;
+		}
+		memcpy(host, o->name, hlen);
+		host[hlen] = '\0';
+		o->name = host;
+		o->dest.sin_family = AF_INET;
+		o->dest.sin_port = htons((uint16_t)port);
+		have_dest = true;
+	} else if (o->name) {
+		fprintf(stderr, "mig-stream: -n and -d exclude each other\n");
+		return -1;
+	}
 	if (!have_dest) {
-		fprintf(stderr, "mig-stream: -d IP[:PORT] is required\n");
+		fprintf(stderr, "mig-stream: -d IP[:PORT] or -n NAME[:PORT] is required\n");
 		usage(stderr, argv[0]);
 		return -1;
 	}
@@ -333,6 +404,59 @@ fail:
 	return -1;
 }
 
+/* Resolve @name to its first IPv4 address (network order), 0 if none. */
+static uint32_t resolve(const char *name)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res = NULL;
+	uint32_t a = 0;
+
+	atomic_fetch_add(&resolves, 1);
+	if (getaddrinfo(name, NULL, &hints, &res) || !res) {
+		atomic_fetch_add(&resolve_errors, 1);
+		return 0;
+	}
+	a = ((const struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr;
+	freeaddrinfo(res);
+	return a;
+}
+
+/* -n NAME: resolve it again every resolve_ms until @arg (a stop flag). */
+static const struct options *resolver_opts;
+static void *resolver(void *arg)
+{
+	atomic_bool *stop = arg;
+
+	while (!atomic_load(stop)) {
+		uint32_t a = resolve(resolver_opts->name);
+
+		if (a)
+			atomic_store(&resolved, a);
+		sleep_until_ns(mono_ns() + resolver_opts->resolve_ms * MSEC_NS);
+	}
+	return NULL;
+}
+
+/* -n NAME: point the socket at what the name gives now (the sender). */
+static void follow_name(int fd, struct options *o, uint64_t seq, uint64_t start)
+{
+	uint32_t a = atomic_load(&resolved);
+
+	if (!a || (n_uses && uses[n_uses - 1].addr == a))
+		return;
+	o->dest.sin_addr.s_addr = a;
+	if (connect(fd, (const struct sockaddr *)&o->dest, sizeof(o->dest)) < 0) {
+		perror("mig-stream: connect");
+		return;
+	}
+	if (n_uses == MAX_ADDRS)
+		return;
+	uses[n_uses].addr = a;
+	uses[n_uses].first_seq = seq;
+	uses[n_uses].at_ns = mono_ns() - start;
+	n_uses++;
+}
+
 static void *receiver(void *arg)
 {
 	static unsigned char buf[65536];
@@ -409,7 +533,7 @@ struct send_result {
 	int last_errno;
 };
 
-static void send_stream(const struct options *o, int fd,
+static void send_stream(struct options *o, int fd,
 			struct send_result *r)
 {
 	static unsigned char buf[MAX_DGRAM];
@@ -428,6 +552,8 @@ static void send_stream(const struct options *o, int fd,
 			break;
 		if (due > total)
 			due = total;
+		if (o->name)
+			follow_name(fd, o, r->sent, start);
 		while (r->sent < due && burst++ < BATCH_MAX) {
 			if (send_one(fd, buf, o->len, SEQPROTO_DATA,
 				     o->stream_id, r->sent) < 0) {
@@ -437,6 +563,8 @@ static void send_stream(const struct options *o, int fd,
 				break;
 			}
 			r->sent++;
+			if (n_uses)
+				uses[n_uses - 1].sent++;
 		}
 		if (r->sent < due)
 			continue; /* behind schedule: next batch at once */
@@ -504,7 +632,7 @@ static void print_summary(const struct options *o, const struct send_result *r,
 		       "\"stats_ok\":%s,\"stream_id\":%u,\"pps\":%llu,"
 		       "\"send_errors\":%llu,\"echo_dup\":%llu,"
 		       "\"echo_reordered\":%llu,\"echo_max_gap_ms\":%.3f,"
-		       "\"echo_max_rtt_ms\":%.3f}\n",
+		       "\"echo_max_rtt_ms\":%.3f",
 		       (unsigned long long)e.received, (unsigned long long)elost,
 		       have_stats ? "true" : "false", o->stream_id,
 		       (unsigned long long)o->pps,
@@ -513,6 +641,24 @@ static void print_summary(const struct options *o, const struct send_result *r,
 		       (unsigned long long)e.reordered,
 		       (double)e.max_gap_ns / 1e6,
 		       (double)sh->max_rtt_ns / 1e6);
+		if (o->name) {
+			printf(",\"name\":\"%s\",\"resolves\":%llu,\"resolve_errors\":%llu,"
+			       "\"addresses\":[", o->name,
+			       (unsigned long long)atomic_load(&resolves),
+			       (unsigned long long)atomic_load(&resolve_errors));
+			for (unsigned int i = 0; i < n_uses; i++) {
+				char a[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &uses[i].addr, a, sizeof(a));
+				printf("%s{\"ip\":\"%s\",\"first_seq\":%llu,\"sent\":%llu,"
+				       "\"at_ms\":%.1f}", i ? "," : "", a,
+				       (unsigned long long)uses[i].first_seq,
+				       (unsigned long long)uses[i].sent,
+				       (double)uses[i].at_ns / 1e6);
+			}
+			printf("]");
+		}
+		printf("}\n");
 	} else {
 		printf("sent=%llu ", (unsigned long long)r->sent);
 		if (have_stats)
@@ -594,6 +740,17 @@ int main(int argc, char **argv)
 	alarm((unsigned int)ceil(o.stats_only ? 0 : o.seconds) +
 	      BACKSTOP_EXTRA_S);
 
+	if (o.name) {
+		uint32_t a = resolve(o.name);
+
+		if (!a) {
+			fprintf(stderr, "mig-stream: cannot resolve '%s' to an IPv4 address\n",
+				o.name);
+			return 1;
+		}
+		o.dest.sin_addr.s_addr = a;
+		atomic_store(&resolved, a);
+	}
 	sh.fd = open_socket(&o);
 	if (sh.fd < 0)
 		return 1;
@@ -614,7 +771,24 @@ int main(int argc, char **argv)
 		return 1;
 
 	if (!o.stats_only) {
+		static atomic_bool rstop;
+		pthread_t rtid;
+		bool have_resolver = false;
+
+		if (o.name) {
+			sigset_t all, old;
+
+			resolver_opts = &o;
+			sigfillset(&all);
+			pthread_sigmask(SIG_BLOCK, &all, &old);
+			have_resolver = !pthread_create(&rtid, NULL, resolver, &rstop);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
 		send_stream(&o, sh.fd, &res);
+		if (have_resolver) {
+			atomic_store(&rstop, true);
+			pthread_join(rtid, NULL);
+		}
 		if (res.errors)
 			fprintf(stderr, "mig-stream: %llu send errors (last: %s)\n",
 				(unsigned long long)res.errors,

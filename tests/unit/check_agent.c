@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "config.h"
+#include "ops.h"
 #include "policy.h"
 #include "scope.h"
 #include "snoop.h"
@@ -396,6 +397,43 @@ START_TEST(test_policy_error_codes)
 }
 END_TEST
 
+/* The address check's refusals that need no kernel table (the rest is
+ * tests/e2e/segments.sh): a clear code for each. */
+START_TEST(test_address_refusals)
+{
+	struct agent_config c;
+	struct agent *a;
+	char *r;
+
+	agent_config_defaults(&c);
+	a = agent_new(&c);
+	r = agent_handle(a, "manager", "{\"op\": \"address\", \"vm\": \"web1\"}");
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"invalid\""));
+	ck_assert_ptr_nonnull(strstr(r, "needs macs"));
+	g_free(r);
+	/* a wanted address, no bridge to probe it on (snoop= empty) */
+	r = agent_handle(a, "manager", "{\"op\": \"address\", \"vm\": \"web1\", "
+			 "\"macs\": [\"52:54:00:00:00:01\"], \"want\": \"10.99.2.10\"}");
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"no-bridge\""));
+	g_free(r);
+	/* another agent (a ticket) may not ask */
+	r = agent_handle(a, "ticket:x", "{\"op\": \"address\", \"vm\": \"web1\", "
+			 "\"macs\": [\"52:54:00:00:00:01\"], \"want\": \"10.99.2.10\"}");
+	ck_assert_ptr_nonnull(strstr(r, "not allowed"));
+	g_free(r);
+	/* IPv6: a bridge without a global /64 (lo has ::1/128) has no SLAAC
+	 * address to offer */
+	g_free(c.snoop);
+	c.snoop = g_strdup("lo");
+	r = agent_handle(a, "manager", "{\"op\": \"address\", \"vm\": \"web1\", "
+			 "\"macs\": [\"52:54:00:00:00:01\"], \"old\": [\"fd99:1::5054:ff:fe00:1\"]}");
+	ck_assert_ptr_nonnull(strstr(r, "\"code\":\"no-prefix\""));
+	g_free(r);
+	agent_free(a);
+	agent_config_clear(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("agent");
@@ -415,6 +453,7 @@ int main(void)
 	tcase_add_test(tc, test_policy_nft_doc);
 	tcase_add_test(tc, test_policy_acl_valid);
 	tcase_add_test(tc, test_policy_error_codes);
+	tcase_add_test(tc, test_address_refusals);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

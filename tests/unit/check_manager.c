@@ -906,6 +906,128 @@ START_TEST(test_cross_segment_rewrite)
 }
 END_TEST
 
+/* The address check's side of the core (addrcheck.c is the daemon's): a
+ * hook that holds the address on ACTIVATED, as addrcheck does. */
+static unsigned int ev_activated, ev_address;
+static bool hold_on_activated;
+
+static void address_hook(void *data, struct mgr *mc, struct mig_vm *vm, enum mgr_event ev)
+{
+	(void)data;
+	if (ev == MGR_EV_ACTIVATED) {
+		ev_activated++;
+		if (hold_on_activated)
+			mgr_address_hold(mc, vm);
+	} else if (ev == MGR_EV_ADDRESS) {
+		ev_address++;
+	}
+}
+
+static struct mig_vm *register_learning(void)
+{
+	struct mgr_reg r = { .name = "vm-a", .n_macs = 1, .learn_ip = true, .learn_family = AF_INET };
+	g_autoptr(GError) err = NULL;
+	struct mig_vm *vm;
+
+	memcpy(r.uuid, uuid_a, 16);
+	memcpy(r.macs[0], src.nics[0].mac, 6);
+	ck_assert(addr_parse_host("10.99.1.10", &r.ip));
+	vm = mgr_register(m, &r, &err);
+	ck_assert_msg(vm, "%s", err ? err->message : "");
+	return vm;
+}
+
+/* One window of VM A to its end: 3 frames buffered, ACTIVATED, DRAINED
+ * acknowledged, the linger; returns the frames that went out. */
+static unsigned int learning_window(void)
+{
+	unsigned int drained = 0, frames;
+	HandoffMsg d;
+
+	suspend(&src, HANDOFF_STATUS_OK);
+	send_frames(&src, 0, 1, 3);
+	end_window(&src);
+	activate(&dst, HANDOFF_STATUS_OK);
+	frames = collect(&dst, NULL, &drained, &d);
+	ck_assert_uint_eq(drained, 1);
+	ack_drained(&dst, &d);
+	advance((int64_t)cfg.linger_ms * MS);
+	collect(&dst, NULL, &drained, &d);
+	ck_assert_int_eq(vm_a()->state, VM_DONE);
+	return frames;
+}
+
+START_TEST(test_learned_address)
+{
+	static int tag;
+	struct mgr_reg bad = { .name = "vm-b", .n_macs = 1, .learn_ip = true, .learn_family = AF_INET };
+	g_autoptr(GError) err = NULL;
+	struct mig_vm *vm;
+
+	ev_activated = ev_address = 0;
+	hold_on_activated = false;
+	ck_assert(mgr_add_hooks(m, &(struct mgr_hooks){
+		.name = "test", .event = address_hook, .data = &tag,
+	}));
+	/* --new-ip dhcp needs the IPv4 address it moves from */
+	memcpy(bad.uuid, uuid_b, 16);
+	memcpy(bad.macs[0], other.nics[0].mac, 6);
+	ck_assert_ptr_null(mgr_register(m, &bad, &err));
+	ck_assert_ptr_nonnull(strstr(err->message, "--new-ip dhcp needs --ip"));
+
+	/* nobody checks the address: the frames go unchanged at once, the
+	 * address event follows ACTIVATED, the address is counted failed */
+	vm = register_learning();
+	ck_assert_uint_eq(learning_window(), 3);
+	ck_assert_uint_eq(ev_activated, 1);
+	ck_assert_uint_eq(ev_address, 1);
+	ck_assert_uint_eq(vm->c.c[CTR_ADDRESS_FAILED], 1);
+	ck_assert_uint_eq(vm->c.c[CTR_FRAMES_REWRITTEN], 0);
+	ck_assert_uint_eq(vm->new_ip.len, 0);
+	ck_assert(mgr_forget(m, vm, NULL));
+
+	/* a check holds the address, not the frames: they go at once; the
+	 * event waits for mgr_address_ready() with the learned address */
+	qemus(1);
+	hold_on_activated = true;
+	vm = register_learning();
+	ck_assert_uint_eq(learning_window(), 3);
+	ck_assert(vm->address_hold);
+	ck_assert_uint_eq(ev_address, 1);
+	ck_assert(addr_parse_host("10.99.2.10", &vm->new_ip));
+	mgr_address_ready(m, vm);
+	ck_assert(!vm->address_hold);
+	ck_assert_uint_eq(ev_address, 2);
+	mgr_address_ready(m, vm); /* once only */
+	ck_assert_uint_eq(ev_address, 2);
+	ck_assert_uint_eq(vm->c.c[CTR_ADDRESS_FAILED], 0);
+
+	/* the next move starts from the learned address; a check that does
+	 * not end within address-wait-ms ends there (counted), the names
+	 * stay */
+	qemus(1);
+	ck_assert_uint_eq(learning_window(), 3);
+	{
+		char a[64];
+
+		ck_assert_str_eq(addr_format_host(&vm->ip, a, sizeof(a)), "10.99.2.10");
+	}
+	ck_assert_uint_eq(vm->new_ip.len, 0);
+	ck_assert(vm->address_hold);
+	ck_assert_int_eq(vm->m_address_deadline - now_mono,
+			 (int64_t)(cfg.address_wait_ms - cfg.linger_ms) * MS);
+	advance(vm->m_address_deadline - now_mono - 1);
+	mgr_poll(m);
+	ck_assert_uint_eq(ev_address, 2);
+	advance(1);
+	mgr_poll(m);
+	ck_assert(!vm->address_hold);
+	ck_assert_uint_eq(ev_address, 3);
+	ck_assert_uint_eq(vm->c.c[CTR_ADDRESS_TIMEOUTS], 1);
+	mgr_remove_hooks(m, &tag);
+}
+END_TEST
+
 /* --- the table: forgetting, cap, operator, state file -------------------------------- */
 
 START_TEST(test_forget_after_ttl)
@@ -966,9 +1088,16 @@ START_TEST(test_state_file)
 	g_autoptr(GError) err = NULL;
 	struct mig_vm *vm;
 
+	struct mgr_reg learn = { .name = "vm-b", .n_macs = 1, .learn_ip = true, .learn_family = AF_INET };
+	char a[64];
+
 	cfg.state_file = g_strdup(path);
 	new_core();
 	register_a("hold");
+	memcpy(learn.uuid, uuid_b, 16);
+	memcpy(learn.macs[0], other.nics[0].mac, 6);
+	ck_assert(addr_parse_host("10.99.1.10", &learn.ip));
+	ck_assert(mgr_register(m, &learn, NULL));
 	mgr_poll(m);
 	ck_assert(g_file_test(path, G_FILE_TEST_EXISTS));
 	ck_assert_uint_eq(m->st.c[CTR_STATE_SAVES], 1);
@@ -980,6 +1109,13 @@ START_TEST(test_state_file)
 	ck_assert_int_eq(vm->policy, POLICY_HOLD);
 	ck_assert_str_eq(vm->name, "vm-a");
 	ck_assert_uint_eq(vm->reg_n_macs, 1);
+	/* and --new-ip dhcp, from its address */
+	vm = vmtable_by_uuid(m->vms, uuid_b);
+	ck_assert_ptr_nonnull(vm);
+	ck_assert(vm->learn_ip);
+	ck_assert_str_eq(addr_format_host(&vm->ip, a, sizeof(a)), "10.99.1.10");
+	ck_assert(mgr_forget(m, vm, NULL));
+	vm = vmtable_by_uuid(m->vms, uuid_a);
 	/* forgotten: gone after the next restart too */
 	ck_assert(mgr_forget(m, vm, NULL));
 	mgr_poll(m);
@@ -1096,6 +1232,7 @@ static Suite *manager_suite(void)
 	tcase_add_test(tc, test_release_by_operator);
 	tcase_add_test(tc, test_redirect_peer);
 	tcase_add_test(tc, test_cross_segment_rewrite);
+	tcase_add_test(tc, test_learned_address);
 	tcase_add_test(tc, test_forget_after_ttl);
 	tcase_add_test(tc, test_forget_and_cap);
 	tcase_add_test(tc, test_state_file);

@@ -317,7 +317,7 @@ START_TEST(test_batch)
 		ck_assert_str_ne(s->address, "10.96.2.20"); /* nothing before ACTIVATED */
 		inv_service_free(s);
 	}
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
 		struct inv_service *s = row(ids[i]);
 
@@ -328,7 +328,7 @@ START_TEST(test_batch)
 	ck_assert_uint_eq(m->st.c[CTR_SERVICE_MOVED], 3);
 	ck_assert_uint_eq(vm->c.c[CTR_SERVICE_MOVED], 3);
 	/* a second ACTIVATED with the same address changes nothing */
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	ck_assert_uint_eq(m->st.c[CTR_SERVICE_MOVED], 3);
 }
 END_TEST
@@ -341,7 +341,7 @@ START_TEST(test_single)
 
 	add_three();
 	expect_ok("{\"cmd\":\"service-scope\",\"vm\":\"vm-a\",\"services\":[\"api\"]}");
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	s = row("api");
 	ck_assert_str_eq(s->address, "10.96.2.20");
 	inv_service_free(s);
@@ -353,7 +353,7 @@ START_TEST(test_single)
 	inv_service_free(s);
 	ck_assert_uint_eq(m->st.c[CTR_SERVICE_MOVED], 1);
 	/* the next move is a batch again */
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	s = row("web");
 	ck_assert_str_eq(s->address, "10.96.2.20");
 	inv_service_free(s);
@@ -409,7 +409,7 @@ START_TEST(test_dns_down)
 					 json_object_get_array_member(o, "result"), 0), "dns"),
 			 "failed");
 	/* the move still updates the table */
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	s = row("web");
 	ck_assert_str_eq(s->address, "10.96.2.20");
 	ck_assert_str_eq(s->dns, "pending");
@@ -514,7 +514,7 @@ START_TEST(test_knot_batch)
 	expect_records(names[0], LDNS_RR_TYPE_A, "10.96.1.20/60");
 	expect_records(names[1], LDNS_RR_TYPE_A, "10.96.1.20/60"); /* "api", relative */
 	expect_records(names[2], LDNS_RR_TYPE_A, "10.96.1.21/60");
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
 		expect_row(ids[i], "10.96.2.20", "pending"); /* at once, DNS on the worker */
 	wait_updated(6);
@@ -538,7 +538,7 @@ START_TEST(test_knot_single)
 	add_three();
 	wait_updated(3);
 	expect_ok("{\"cmd\":\"service-scope\",\"vm\":\"vm-a\",\"services\":[\"api\"]}");
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	wait_updated(4);
 	spin(never, 300); /* no other update comes */
 	ck_assert_uint_eq(m->st.c[CTR_DNS_UPDATED], 4);
@@ -590,7 +590,7 @@ START_TEST(test_knot_ipv6)
 	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_A, "10.96.9.9/30");
 	dnsupd_key_free(k);
 
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	wait_updated(2);
 	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_AAAA, "fd00:96:2::20/60");
 	expect_records("v6." KNOTD_ZONE, LDNS_RR_TYPE_A, "");
@@ -652,7 +652,7 @@ START_TEST(test_knot_down_up)
 
 	knotd_stop(kd);
 	ck_assert(!knotd_running(kd));
-	mgr_hook(m, vm, MGR_EV_ACTIVATED);
+	mgr_activated(m, vm);
 	ck_assert_msg(spin_count(CTR_DNS_RETRIED, 2, 5000), "retried %" G_GUINT64_FORMAT,
 		      m->st.c[CTR_DNS_RETRIED]);
 	expect_row("web", "10.96.2.20", "retrying");
