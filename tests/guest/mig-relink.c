@@ -8,8 +8,9 @@
  *
  *   mig-relink IFACE PIDFILE
  *
- * Every 50 ms it reads /sys/class/net/IFACE/carrier; when it goes from 0
- * to 1 it sends the udhcpc whose pid is in PIDFILE SIGUSR2 (release the
+ * Every 50 ms it reads /sys/class/net/IFACE/carrier and carrier_changes
+ * (so that a flap shorter than a stall of the guest is not missed); when
+ * the link is up after it changed, it sends the udhcpc whose pid is in PIDFILE SIGUSR2 (release the
  * lease) and then SIGUSR1 (a new one: DISCOVER), restarts IPv6 on IFACE
  * (disable_ipv6 1, then 0: Linux keeps an IPv6 interface configured across
  * a carrier loss and would wait for the next unsolicited router
@@ -49,19 +50,21 @@ static int read_int(const char *path)
 int main(int argc, char **argv)
 {
 	const struct timespec period = { 0, 50 * 1000 * 1000 };
-	char carrier[256], v6[256];
-	int last = 1;
+	char carrier[256], changes[256], v6[256];
+	int last_n;
 
 	if (argc != 3 || strlen(argv[1]) > 64) {
 		fprintf(stderr, "usage: mig-relink IFACE PIDFILE\n");
 		return 2;
 	}
 	snprintf(carrier, sizeof(carrier), "/sys/class/net/%s/carrier", argv[1]);
+	snprintf(changes, sizeof(changes), "/sys/class/net/%s/carrier_changes", argv[1]);
 	snprintf(v6, sizeof(v6), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", argv[1]);
+	last_n = read_int(changes);
 	for (;;) {
-		int c = read_int(carrier);
+		int c = read_int(carrier), n = read_int(changes);
 
-		if (c == 1 && last == 0) {
+		if (c == 1 && n >= 0 && n != last_n) {
 			int pid = read_int(argv[2]);
 
 			if (pid <= 1 || kill(pid, SIGUSR2) || kill(pid, SIGUSR1))
@@ -72,8 +75,8 @@ int main(int argc, char **argv)
 			write_str(v6, "1");
 			write_str(v6, "0");
 		}
-		if (c >= 0)
-			last = c;
+		if (c == 1 && n >= 0)
+			last_n = n;
 		nanosleep(&period, NULL);
 	}
 }
