@@ -183,8 +183,15 @@ static gboolean job_done(gpointer data)
 		       j->name, j->r.state);
 		goto out;
 	}
+	if (j->ok && (!addr_parse_host(j->r.ip, &ip) || ip.ss.ss_family != vm->ip.ss.ss_family)) {
+		/* an answer the VM's services cannot use: a failure, and said so */
+		j->ok = false;
+		g_strlcpy(j->r.state, "failed", sizeof(j->r.state));
+		g_snprintf(j->r.error, sizeof(j->r.error), "the agent answered '%s', not an %s address",
+			   j->r.ip, vm->ip.ss.ss_family == AF_INET6 ? "IPv6" : "IPv4");
+	}
 	*record(a, vm->uuid) = j->r;
-	if (j->ok && addr_parse_host(j->r.ip, &ip) && ip.ss.ss_family == vm->ip.ss.ss_family) {
+	if (j->ok) {
 		if (vm->learn_ip)
 			vm->new_ip = ip;
 		mgr_count(a->m, vm, vm->learn_ip ? CTR_ADDRESS_LEARNED : CTR_ADDRESS_CONFIRMED, 1);

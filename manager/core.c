@@ -230,7 +230,7 @@ void mgr_activated(struct mgr *m, struct mig_vm *vm)
 		return;
 	if (vm->learn_ip && !vm->new_ip.len) {
 		mgr_count(m, vm, CTR_ADDRESS_FAILED, 1);
-		g_warning("vm %s: its new address cannot be learned (no agent of its destination in topology-file): its services' names stay",
+		g_warning("vm %s: its new address cannot be learned (no address check ran: no agent of its destination in topology-file, address-wait-ms 0 or no MAC known; 'migctl show' says which): its services' names stay",
 			  vm->name);
 	}
 	mgr_hook(m, vm, MGR_EV_ADDRESS);
