@@ -282,28 +282,22 @@ static JsonNode *describe(void *data, const struct mig_vm *vm)
 {
 	struct addrcheck *a = data;
 	const struct ac_result *r = g_hash_table_lookup(a->vms, vm->uuid);
-	g_autoptr(JsonBuilder) b = NULL;
+	JsonNode *n;
+	JsonObject *o;
 
 	if (!r)
 		return json_node_new(JSON_NODE_NULL);
-	b = json_builder_new();
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, r->state);
-	json_builder_set_member_name(b, "ip");
-	json_builder_add_string_value(b, r->ip);
-	json_builder_set_member_name(b, "at");
-	json_builder_add_string_value(b, r->at);
-	json_builder_set_member_name(b, "tries");
-	json_builder_add_int_value(b, r->tries);
-	json_builder_set_member_name(b, "ms");
-	json_builder_add_int_value(b, r->ms);
-	json_builder_set_member_name(b, "rtt-ms");
-	json_builder_add_double_value(b, r->rtt_ms);
-	json_builder_set_member_name(b, "error");
-	json_builder_add_string_value(b, r->error);
-	json_builder_end_object(b);
-	return json_builder_get_root(b);
+	o = json_object_new();
+	json_object_set_string_member(o, "state", r->state);
+	json_object_set_string_member(o, "ip", r->ip);
+	json_object_set_string_member(o, "at", r->at);
+	json_object_set_int_member(o, "tries", r->tries);
+	json_object_set_int_member(o, "ms", r->ms);
+	json_object_set_double_member(o, "rtt-ms", r->rtt_ms);
+	json_object_set_string_member(o, "error", r->error);
+	n = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(n, o);
+	return n;
 }
 
 struct addrcheck *addrcheck_new(struct mgr *m, const struct topo *t,
