@@ -109,9 +109,10 @@ qemu-stock: $(BUILD)/config.mk
 		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-stock-build.log | head -60; \
 		  echo "stock QEMU build failed: see $(BUILD)/qemu-stock-build.log"; exit 1; }
 
-$(BUILD)/bin/qemu-stock: scripts/qemu-wrapper.in | qemu-stock
+$(BUILD)/bin/qemu-stock: scripts/qemu-wrapper.in $(BUILD)/config.mk | qemu-stock
 	@mkdir -p $(@D)
-	sed 's|@QEMU_BIN@|$(abspath $(STOCK_TREE))/build/qemu-system-x86_64|' $< > $@ && chmod +x $@
+	sed -e 's|@QEMU_BIN@|$(abspath $(STOCK_TREE))/build/qemu-system-x86_64|' \
+		-e 's|@FIRMWARE@|$(WRAPPER_FIRMWARE)|' $< > $@ && chmod +x $@
 
 # QEMU's own tests of the series (unit tests and qtests), run by make check:
 # BINARY or BINARY@TEST-PATH (only that path of the binary, -p).
@@ -134,11 +135,14 @@ qemu: $(STAMP)/qemu-tree $(QBUILD)/build.ninja
 		{ grep -B2 -A12 -m3 'error' $(BUILD)/qemu-build.log | head -60; \
 		  echo "QEMU build failed: see $(BUILD)/qemu-build.log"; exit 1; }
 
-# qemu-system-x86_64 with the firmware search path of Debian's seabios,
-# ipxe-qemu and qemu-system-data (the +ds source ships no firmware).
-$(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in | qemu
+# qemu-system-x86_64 with the firmware search path: Debian 13's SeaBIOS
+# (configure, build/firmware), then Debian's seabios, ipxe-qemu and
+# qemu-system-data (the +ds source ships no firmware).
+WRAPPER_FIRMWARE := $(if $(SEABIOS_DIR),-L $(SEABIOS_DIR) )
+$(BUILD)/bin/qemu-system-x86_64: scripts/qemu-wrapper.in $(BUILD)/config.mk | qemu
 	@mkdir -p $(@D)
-	sed 's|@QEMU_BIN@|$(abspath $(QEMU_BIN))|' $< > $@ && chmod +x $@
+	sed -e 's|@QEMU_BIN@|$(abspath $(QEMU_BIN))|' -e 's|@FIRMWARE@|$(WRAPPER_FIRMWARE)|' \
+		$< > $@ && chmod +x $@
 
 # --- top-level targets ------------------------------------------------------
 
