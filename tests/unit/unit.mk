@@ -42,18 +42,36 @@ UNIT_KNOTD_BINS := $(foreach t,$(UNIT_KNOTD),$(BUILD)/tests/check_$(t) \
 $(UNIT_KNOTD_BINS): UNIT_EXTRA_SRCS := tests/unit/knotd.c
 $(UNIT_KNOTD_BINS): tests/unit/knotd.c tests/unit/knotd.h
 
+# The sources they share are compiled once per flavour (plain, ASan) into
+# $(BUILD)/tests/obj/{plain,asan}/, not once per test: each test compiles
+# its own .c (and UNIT_EXTRA_SRCS) and links the same objects.
+UNIT_OBJ_DEPS = $(LIB_HDRS) $(MANAGER_HDRS) tests/lab/simqemu.h $(WIRE_DEP)
+UNIT_OBJ_CFLAGS = $(MANAGER_CFLAGS) -Itests/lab \
+	$$(pkg-config --cflags gio-unix-2.0 json-glib-1.0 sqlite3 ldns check)
+define unit_obj
+$(BUILD)/tests/obj/plain/$(notdir $(1:.c=.o)): $(1) $$(UNIT_OBJ_DEPS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(UNIT_OBJ_CFLAGS) -c -o $$@ $(1)
+$(BUILD)/tests/obj/asan/$(notdir $(1:.c=.o)): $(1) $$(UNIT_OBJ_DEPS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(UNIT_OBJ_CFLAGS) $$(UNIT_SAN) -c -o $$@ $(1)
+endef
+$(foreach s,$(UNIT_MANAGER_SRCS),$(eval $(call unit_obj,$(s))))
+UNIT_OBJS_PLAIN = $(foreach s,$(UNIT_MANAGER_SRCS),$(BUILD)/tests/obj/plain/$(notdir $(s:.c=.o)))
+UNIT_OBJS_ASAN = $(foreach s,$(UNIT_MANAGER_SRCS),$(BUILD)/tests/obj/asan/$(notdir $(s:.c=.o)))
+
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
-		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
+		tests/unit/check_%.c $(UNIT_OBJS_PLAIN) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_EXTRA_SRCS) $(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
+		$(UNIT_EXTRA_SRCS) $(UNIT_OBJS_PLAIN) $(UNIT_MANAGER_LIBS)
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/asan/check_$(t)): $(BUILD)/tests/asan/check_%: \
-		tests/unit/check_%.c $(UNIT_MANAGER_SRCS) $(LIB_HDRS) $(MANAGER_HDRS) \
+		tests/unit/check_%.c $(UNIT_OBJS_ASAN) $(LIB_HDRS) $(MANAGER_HDRS) \
 		tests/lab/simqemu.h
 	@mkdir -p $(@D)
 	$(CC) $(MANAGER_CFLAGS) $(UNIT_SAN) -Itests/lab -DTOP='"$(abspath .)"' -o $@ $< \
-		$(UNIT_EXTRA_SRCS) $(UNIT_MANAGER_SRCS) $(UNIT_MANAGER_LIBS)
+		$(UNIT_EXTRA_SRCS) $(UNIT_OBJS_ASAN) $(UNIT_MANAGER_LIBS)
 
 # check_domxml: migctl's domain XML handling.
 UNIT_DOMXML_LIBS = $$(pkg-config --cflags --libs json-glib-1.0 libxml-2.0 check)
