@@ -21,10 +21,11 @@
 #   segments.sh          both cases below, each in a fresh lab
 #   segments.sh learn    the manager (registration --new-ip dhcp) learns
 #                        the new address from B's DHCP-snooping binding,
-#                        holds the buffered frames until the guest answers
-#                        there (B's agent probes it), releases them
-#                        rewritten to it, then points the three names at
-#                        it
+#                        releases the buffered frames at ACTIVATED
+#                        unchanged (the guest still has its old address
+#                        until it renews its lease), waits until the guest
+#                        answers at the new one (B's agent probes it), then
+#                        points the three names at it
 #   segments.sh none     the same without the address check (no topology):
 #                        the manager cannot learn the address, the names
 #                        stay, the stream is lost after the move
@@ -38,7 +39,7 @@
 # Asserts (learn): the migration completes; before it the names answer
 # segment 1's address, after it segment 2's (kdig), the inventory rows
 # have it and say DNS current; the manager learned 10.99.2.10 at fw-b and
-# released every frame it buffered, rewritten (0 dropped); the stream
+# released every frame it buffered (0 dropped); the stream
 # followed the name to the new address and lost none of what it sent
 # there; what it lost went to the old address after the guest had left
 # (the router counts them), and the test says how many. (none): the names
