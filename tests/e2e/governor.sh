@@ -153,17 +153,16 @@ round=$(jq -r .round "$RUN/gov.json")
 	fail "converging: $(jq .remaining "$RUN/gov.json") bytes left above h=$(jq .threshold "$RUN/gov.json")"
 # The final hold: every round that ended at or under h but did not end
 # pre-copy was held, at most 4 of them, and the held rounds left less
-under=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data |
-	select(.remaining <= .threshold)] | length')
+# (count, first and last remaining of the rounds at or under h)
+read -r under first last <<< "$(json_get "$R" '[.events[] |
+	select(.event == "MIGRATION_GOVERNOR_ROUND") | .data | select(.remaining <= .threshold) |
+	.remaining] | "\(length) \(.[0] // 0) \(.[-1] // 0)"')"
 holds=$(jq -r '.["final-holds"]' "$RUN/gov.json")
 [ "$holds" -le 4 ] || fail "converging: $holds final holds (at most 4)"
 [ "$holds" -le $((under - 1)) ] || [ "$holds" -eq 0 ] ||
 	fail "converging: $holds final holds but only $under rounds at or under h"
-if [ "$holds" -gt 0 ]; then
-	bad=$(json_get "$R" '[.events[] | select(.event == "MIGRATION_GOVERNOR_ROUND") | .data |
-		select(.remaining <= .threshold)] | if .[-1].remaining >= .[0].remaining then 1 else 0 end')
-	[ "$bad" -eq 0 ] || fail "converging: the held rounds did not leave less than the first round under h"
-fi
+[ "$holds" -eq 0 ] || [ "$last" -lt "$first" ] ||
+	fail "converging: the held rounds did not leave less ($last bytes) than the first round under h ($first)"
 log "converging: $round rounds, ended by $end, h=$(jq .threshold "$RUN/gov.json") bytes, $holds final holds over $under rounds at or under h"
 stop_guest dst
 
