@@ -48,17 +48,17 @@ $(UNIT_KNOTD_BINS): tests/unit/knotd.c tests/unit/knotd.h
 UNIT_OBJ_DEPS = $(LIB_HDRS) $(MANAGER_HDRS) tests/lab/simqemu.h $(WIRE_DEP)
 UNIT_OBJ_CFLAGS = $(MANAGER_CFLAGS) -Itests/lab \
 	$$(pkg-config --cflags gio-unix-2.0 json-glib-1.0 sqlite3 ldns check)
+# unit_obj SRC FLAVOUR FLAGS - the rule of SRC's object in FLAVOUR
 define unit_obj
-$(BUILD)/tests/obj/plain/$(notdir $(1:.c=.o)): $(1) $$(UNIT_OBJ_DEPS)
+$(BUILD)/tests/obj/$(2)/$(notdir $(1:.c=.o)): $(1) $$(UNIT_OBJ_DEPS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(UNIT_OBJ_CFLAGS) -c -o $$@ $(1)
-$(BUILD)/tests/obj/asan/$(notdir $(1:.c=.o)): $(1) $$(UNIT_OBJ_DEPS)
-	@mkdir -p $$(@D)
-	$$(CC) $$(UNIT_OBJ_CFLAGS) $$(UNIT_SAN) -c -o $$@ $(1)
+	$$(CC) $$(UNIT_OBJ_CFLAGS) $(3) -c -o $$@ $(1)
 endef
-$(foreach s,$(UNIT_MANAGER_SRCS),$(eval $(call unit_obj,$(s))))
-UNIT_OBJS_PLAIN = $(foreach s,$(UNIT_MANAGER_SRCS),$(BUILD)/tests/obj/plain/$(notdir $(s:.c=.o)))
-UNIT_OBJS_ASAN = $(foreach s,$(UNIT_MANAGER_SRCS),$(BUILD)/tests/obj/asan/$(notdir $(s:.c=.o)))
+$(foreach s,$(UNIT_MANAGER_SRCS),$(eval $(call unit_obj,$(s),plain,)) \
+	$(eval $(call unit_obj,$(s),asan,$$(UNIT_SAN))))
+unit_objs = $(foreach s,$(UNIT_MANAGER_SRCS),$(BUILD)/tests/obj/$(1)/$(notdir $(s:.c=.o)))
+UNIT_OBJS_PLAIN = $(call unit_objs,plain)
+UNIT_OBJS_ASAN = $(call unit_objs,asan)
 
 $(foreach t,$(UNIT_MANAGER),$(BUILD)/tests/check_$(t)): $(BUILD)/tests/check_%: \
 		tests/unit/check_%.c $(UNIT_OBJS_PLAIN) $(LIB_HDRS) $(MANAGER_HDRS) \
